@@ -1,0 +1,10 @@
+export default {
+  displayName: 'api',
+  testEnvironment: 'node',
+  rootDir: '.',
+  roots: ['<rootDir>/src', '<rootDir>/test'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
+  moduleFileExtensions: ['ts', 'js'],
+  moduleNameMapper: { '^@byok/contracts$': '<rootDir>/../../libs/contracts/src/index.ts' },
+  testTimeout: 30_000,
+};

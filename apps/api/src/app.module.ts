@@ -1,0 +1,46 @@
+import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { DestinationStream } from 'pino';
+import { ApiExceptionFilter } from './common/errors/api-exception.filter';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { CryptoModule } from './crypto/crypto.module';
+import { HealthModule } from './health/health.module';
+import { KeysController } from './keys/keys.controller';
+import { KeysModule } from './keys/keys.module';
+import { LoggingModule } from './logging/logging.module';
+import { RedisModule } from './redis/redis.module';
+import { CsrfMiddleware } from './security/csrf.middleware';
+import { JsonBodyMiddleware } from './security/json-body.middleware';
+import { SessionMiddleware } from './session/session.middleware';
+import { SessionModule } from './session/session.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  /** Where log lines go (stdout by default); tests capture them to prove no key leaks. */
+  logDestination?: DestinationStream;
+}
+
+@Module({})
+export class AppModule implements NestModule {
+  static forRoot({ config, logDestination }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config, logDestination),
+        RedisModule,
+        SessionModule,
+        CryptoModule,
+        HealthModule,
+        KeysModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    // Order matters: the body is parsed, then the session loaded, then CSRF checked against it.
+    consumer.apply(JsonBodyMiddleware, SessionMiddleware, CsrfMiddleware).forRoutes(KeysController);
+  }
+}

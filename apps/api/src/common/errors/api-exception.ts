@@ -1,0 +1,25 @@
+import { HttpException } from '@nestjs/common';
+import type { ApiErrorBody, ApiErrorCode } from '@byok/contracts';
+
+/** An HTTP error with a stable machine code; the message is shown to people, so it names the problem. */
+export class ApiException extends HttpException {
+  constructor(
+    status: number,
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super({ statusCode: status, code, message } satisfies ApiErrorBody, status);
+  }
+}
+
+export const unknownProvider = (id: string): ApiException =>
+  new ApiException(404, 'unknown_provider', `Unknown provider "${id.slice(0, 40)}".`);
+
+export const storeUnavailable = (): ApiException =>
+  new ApiException(
+    503,
+    'store_unavailable',
+    'The session store is unreachable, so keys cannot be read or saved right now; try again shortly.',
+    { 'Retry-After': '5' },
+  );

@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import {
+  BUILT_IN_PROVIDER_IDS,
+  DEFAULT_KEY_POLICY,
+  GENERIC_KEY_FORMAT,
+  KEY_POLICIES,
+  PROVIDER_ID_PATTERN,
+  type KeyPolicy,
+} from '@byok/contracts';
+import { Secret } from '../common/secret';
+import { BUILT_IN_PROVIDERS, type ProviderCatalogEntry } from '../providers/provider-catalog';
+import { ConfigError } from './config-error';
+import {
+  type Env,
+  parseDuration,
+  parseEnum,
+  parseInteger,
+  parseList,
+  parseOrigin,
+  parseUrl,
+  readSetting,
+} from './config-parsers';
+import { providerEnvStem } from './settings';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ProviderConfig extends ProviderCatalogEntry {
+  baseUrl: string;
+  envKeyVar: string;
+  envKey: Secret | null;
+  policy: KeyPolicy;
+}
+
+export type TrustProxy = boolean | number | string[];
+
+/** Everything the API is configured with, parsed and checked once at boot. */
+export interface AppConfig {
+  production: boolean;
+  host: string;
+  port: number;
+  redisUrl: string | null;
+  sessionSecrets: Secret[];
+  keystoreSecrets: Secret[];
+  allowedOrigins: string[];
+  trustProxy: TrustProxy;
+  sessionIdleTimeoutMs: number;
+  sessionAbsoluteTimeoutMs: number;
+  logLevel: LogLevel;
+  keyRateLimit: number;
+  keyRateWindowMs: number;
+  validateTimeoutMs: number;
+  requestBodyLimitBytes: number;
+  providers: ProviderConfig[];
+  /** Startup notices for the log (development fallbacks); never contain secret values. */
+  warnings: string[];
+}
+
+const MIN_SECRET_LENGTH = 32;
+
+export function loadConfig(env: Env): AppConfig {
+  const production = readSetting(env, 'NODE_ENV') === 'production';
+  const warnings: string[] = [];
+  const redisUrl = readSetting(env, 'REDIS_URL');
+  if (redisUrl) {
+    parseUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
+  } else {
+    warnings.push(
+      'REDIS_URL is not set: sessions and keys live in this process only; run a single instance, and set REDIS_URL to share them between instances.',
+    );
+  }
+  const idle = parseDuration('SESSION_IDLE_TIMEOUT', readSetting(env, 'SESSION_IDLE_TIMEOUT') ?? '2h', 60_000);
+  const absolute = parseDuration(
+    'SESSION_ABSOLUTE_TIMEOUT',
+    readSetting(env, 'SESSION_ABSOLUTE_TIMEOUT') ?? '24h',
+    60_000,
+  );
+  if (absolute < idle) {
+    throw new ConfigError('SESSION_ABSOLUTE_TIMEOUT', 'must not be shorter than SESSION_IDLE_TIMEOUT');
+  }
+  return {
+    production,
+    host: readSetting(env, 'HOST') ?? '0.0.0.0',
+    port: parseInteger('PORT', readSetting(env, 'PORT') ?? '3000', 0, 65535),
+    redisUrl: redisUrl ?? null,
+    sessionSecrets: readSecrets(env, 'SESSION_SECRET', production, warnings),
+    keystoreSecrets: readSecrets(env, 'KEYSTORE_SECRETS', production, warnings),
+    allowedOrigins: parseList(readSetting(env, 'ALLOWED_ORIGINS') ?? '').map((origin) =>
+      parseOrigin('ALLOWED_ORIGINS', origin),
+    ),
+    trustProxy: parseTrustProxy(readSetting(env, 'TRUST_PROXY') ?? 'false'),
+    sessionIdleTimeoutMs: idle,
+    sessionAbsoluteTimeoutMs: absolute,
+    logLevel: parseEnum('LOG_LEVEL', readSetting(env, 'LOG_LEVEL') ?? 'info', LOG_LEVELS),
+    keyRateLimit: parseInteger('KEY_RATE_LIMIT', readSetting(env, 'KEY_RATE_LIMIT') ?? '20', 1, 100_000),
+    keyRateWindowMs: parseDuration('KEY_RATE_WINDOW', readSetting(env, 'KEY_RATE_WINDOW') ?? '1m', 1000),
+    validateTimeoutMs: parseDuration('VALIDATE_TIMEOUT', readSetting(env, 'VALIDATE_TIMEOUT') ?? '5s', 100),
+    requestBodyLimitBytes: parseInteger(
+      'REQUEST_BODY_LIMIT',
+      readSetting(env, 'REQUEST_BODY_LIMIT') ?? '262144',
+      1024,
+      16 * 1024 * 1024,
+    ),
+    providers: readProviders(env),
+    warnings,
+  };
+}
+
+function readSecrets(env: Env, name: string, production: boolean, warnings: string[]): Secret[] {
+  const raw = readSetting(env, name);
+  if (!raw) {
+    if (production) {
+      throw new ConfigError(name, 'is required when NODE_ENV=production');
+    }
+    warnings.push(
+      `${name} is not set: using an ephemeral secret, so sessions and stored keys are lost at restart and not shared between instances.`,
+    );
+    return [new Secret(randomBytes(32).toString('base64url'))];
+  }
+  const secrets = parseList(raw);
+  secrets.forEach((secret, index) => {
+    if (secret.length < MIN_SECRET_LENGTH) {
+      throw new ConfigError(name, `secret #${index + 1} is shorter than ${MIN_SECRET_LENGTH} characters`);
+    }
+  });
+  return secrets.map((secret) => new Secret(secret));
+}
+
+function parseTrustProxy(value: string): TrustProxy {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return parseInteger('TRUST_PROXY', value, 0, 100);
+  const entries = parseList(value);
+  if (entries.some((entry) => !/^[0-9a-fA-F.:/]+$|^(loopback|linklocal|uniquelocal)$/.test(entry))) {
+    throw new ConfigError('TRUST_PROXY', `expected true, false, a hop count or addresses/subnets, got "${value}"`);
+  }
+  return entries;
+}
+
+interface CompatibleProviderInput {
+  id?: unknown;
+  name?: unknown;
+  baseUrl?: unknown;
+  apiKeyEnv?: unknown;
+  keyPrefix?: unknown;
+  keyRequired?: unknown;
+}
+
+const SETTING = 'OPENAI_COMPATIBLE_PROVIDERS';
+
+type CompatibleProvider = ProviderCatalogEntry & { apiKeyEnv?: string };
+
+function readCompatibleProviders(env: Env): CompatibleProvider[] {
+  const raw = readSetting(env, SETTING) ?? '[]';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(SETTING, 'is not valid JSON');
+  }
+  if (!Array.isArray(parsed)) {
+    throw new ConfigError(SETTING, 'must be a JSON array of provider objects');
+  }
+  const seen = new Set<string>(BUILT_IN_PROVIDER_IDS);
+  return parsed.map((input: CompatibleProviderInput, index) => {
+    const where = `entry #${index + 1}`;
+    if (typeof input !== 'object' || input === null) {
+      throw new ConfigError(SETTING, `${where} is not an object`);
+    }
+    const { id, name, baseUrl, apiKeyEnv, keyPrefix, keyRequired } = input;
+    if (typeof id !== 'string' || !PROVIDER_ID_PATTERN.test(id)) {
+      throw new ConfigError(SETTING, `${where}: "id" must match ${PROVIDER_ID_PATTERN}`);
+    }
+    if (seen.has(id)) {
+      throw new ConfigError(SETTING, `${where}: provider id "${id}" is already taken`);
+    }
+    seen.add(id);
+    if (typeof name !== 'string' || name.trim().length === 0 || name.length > 64) {
+      throw new ConfigError(SETTING, `${where}: "name" must be a non-empty string of at most 64 characters`);
+    }
+    if (typeof baseUrl !== 'string') {
+      throw new ConfigError(SETTING, `${where}: "baseUrl" must be a URL string`);
+    }
+    parseUrl(SETTING, baseUrl, ['http:', 'https:']);
+    if (keyPrefix !== undefined && (typeof keyPrefix !== 'string' || !/^[A-Za-z0-9_-]{1,12}$/.test(keyPrefix))) {
+      throw new ConfigError(SETTING, `${where}: "keyPrefix" must be 1-12 letters, digits, - or _`);
+    }
+    if (apiKeyEnv !== undefined && (typeof apiKeyEnv !== 'string' || !/^[A-Z][A-Z0-9_]{0,63}$/.test(apiKeyEnv))) {
+      throw new ConfigError(SETTING, `${where}: "apiKeyEnv" must be an environment variable name in capitals`);
+    }
+    if (keyRequired !== undefined && typeof keyRequired !== 'boolean') {
+      throw new ConfigError(SETTING, `${where}: "keyRequired" must be true or false`);
+    }
+    return {
+      id,
+      name: name.trim(),
+      family: 'openai-compatible',
+      defaultBaseUrl: baseUrl,
+      keyRequired: keyRequired ?? true,
+      keyFormat: { ...GENERIC_KEY_FORMAT, prefixes: keyPrefix ? [keyPrefix] : [] },
+      apiKeyEnv,
+    };
+  });
+}
+
+function readProviders(env: Env): ProviderConfig[] {
+  const catalog: CompatibleProvider[] = [...Object.values(BUILT_IN_PROVIDERS), ...readCompatibleProviders(env)];
+  return catalog.map(({ apiKeyEnv, ...entry }) => {
+    const stem = providerEnvStem(entry.id);
+    const envKeyVar = apiKeyEnv ?? `${stem}_API_KEY`;
+    const envKey = readSetting(env, envKeyVar);
+    const baseUrlSetting = `${stem}_BASE_URL`;
+    const baseUrl = readSetting(env, baseUrlSetting) ?? entry.defaultBaseUrl;
+    parseUrl(baseUrlSetting, baseUrl, ['http:', 'https:']);
+    const policySetting = `KEY_POLICY_${stem}`;
+    return {
+      ...entry,
+      baseUrl: baseUrl.replace(/\/+$/, ''),
+      envKeyVar,
+      envKey: envKey ? new Secret(envKey) : null,
+      policy: parseEnum(policySetting, readSetting(env, policySetting) ?? DEFAULT_KEY_POLICY, KEY_POLICIES),
+    };
+  });
+}

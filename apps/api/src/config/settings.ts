@@ -1,0 +1,71 @@
+/**
+ * Every environment setting the API reads. docs/configuration.md is checked against this list,
+ * so a setting cannot be added here without being documented there.
+ */
+export interface SettingDoc {
+  name: string;
+  default: string | null;
+  description: string;
+}
+
+export const SETTINGS: readonly SettingDoc[] = [
+  { name: 'NODE_ENV', default: 'development', description: 'production makes missing secrets fatal.' },
+  { name: 'HOST', default: '0.0.0.0', description: 'Interface the HTTP server listens on.' },
+  { name: 'PORT', default: '3000', description: 'HTTP port.' },
+  {
+    name: 'REDIS_URL',
+    default: null,
+    description: 'redis:// or rediss:// URL of the shared session store; without it sessions live in this process only.',
+  },
+  {
+    name: 'SESSION_SECRET',
+    default: null,
+    description: 'Comma-separated secrets signing the session cookie, newest first (each at least 32 characters).',
+  },
+  {
+    name: 'KEYSTORE_SECRETS',
+    default: null,
+    description: 'Comma-separated secrets encrypting stored keys, newest first (each at least 32 characters).',
+  },
+  {
+    name: 'ALLOWED_ORIGINS',
+    default: '',
+    description: 'Comma-separated extra origins allowed to call the API with cookies; same-origin is always allowed.',
+  },
+  {
+    name: 'TRUST_PROXY',
+    default: 'false',
+    description: "Express 'trust proxy': false, true, a hop count, or comma-separated addresses/subnets.",
+  },
+  { name: 'SESSION_IDLE_TIMEOUT', default: '2h', description: 'A session unused this long ends.' },
+  { name: 'SESSION_ABSOLUTE_TIMEOUT', default: '24h', description: 'A session ends this long after it began, used or not.' },
+  { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
+  { name: 'KEY_RATE_LIMIT', default: '20', description: 'Key set/validate requests allowed per client per window.' },
+  { name: 'KEY_RATE_WINDOW', default: '1m', description: 'Window of KEY_RATE_LIMIT.' },
+  { name: 'VALIDATE_TIMEOUT', default: '5s', description: 'Time allowed for the provider call that validates a key.' },
+  { name: 'REQUEST_BODY_LIMIT', default: '262144', description: 'Largest accepted request body, in bytes.' },
+  {
+    name: 'OPENAI_COMPATIBLE_PROVIDERS',
+    default: '[]',
+    description:
+      'JSON array of admin-defined OpenAI-compatible providers: {"id","name","baseUrl","apiKeyEnv"?,"keyPrefix"?,"keyRequired"?}.',
+  },
+] as const;
+
+/**
+ * Settings repeated for each provider; `<PROVIDER>` is its id in capitals with `-` as `_`
+ * (OPENAI, ANTHROPIC, GEMINI, OLLAMA, or an admin-defined id).
+ */
+export const PER_PROVIDER_SETTINGS: readonly SettingDoc[] = [
+  { name: '<PROVIDER>_API_KEY', default: null, description: "The server's key for the provider (an ENV key)." },
+  { name: '<PROVIDER>_BASE_URL', default: "the provider's public API", description: 'Where requests to the provider go.' },
+  {
+    name: 'KEY_POLICY_<PROVIDER>',
+    default: 'env-first',
+    description: 'env-only, env-first, user-first or user-only: how the ENV key and a user key combine.',
+  },
+] as const;
+
+export function providerEnvStem(providerId: string): string {
+  return providerId.toUpperCase().replace(/-/g, '_');
+}

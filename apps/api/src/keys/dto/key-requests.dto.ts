@@ -1,0 +1,50 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type {
+  SetProviderKeyRequest,
+  ValidateProviderKeyRequest,
+} from '@byok/contracts';
+import { Equals, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+
+/** Longest text accepted in a key field; the provider's own rule is usually far stricter. */
+const MAX_KEY_FIELD = 4096;
+
+export class SetProviderKeyDto implements SetProviderKeyRequest {
+  @ApiProperty({ example: 'openai' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  provider!: string;
+
+  @ApiProperty({ example: 'sk-test-0123456789abcdef', description: 'Checked against the provider\'s key format.' })
+  @IsString()
+  @MaxLength(MAX_KEY_FIELD)
+  apiKey!: string;
+}
+
+export class ClearProviderKeyDto {
+  @ApiPropertyOptional({ example: 'openai', description: 'The provider whose key to clear; or send `all`.' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  provider?: string;
+
+  @ApiPropertyOptional({ example: true, description: 'Clear every key and end the session.' })
+  @IsOptional()
+  @Equals(true)
+  all?: true;
+}
+
+export class ValidateProviderKeyDto implements ValidateProviderKeyRequest {
+  @ApiProperty({ example: 'openai' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  provider!: string;
+
+  @ApiPropertyOptional({ description: 'The key to try; without it, the key in effect is tried.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_KEY_FIELD)
+  apiKey?: string;
+}

@@ -1,0 +1,35 @@
+import type { KeyPolicy, KeySource } from '@byok/contracts';
+
+export interface KeyAvailability {
+  policy: KeyPolicy;
+  hasEnvKey: boolean;
+  hasSessionKey: boolean;
+}
+
+/** Which key a request uses, by the provider's policy (env-first is task 8.1's rule). */
+export function effectiveKeySource({ policy, hasEnvKey, hasSessionKey }: KeyAvailability): KeySource {
+  switch (policy) {
+    case 'env-only':
+      return hasEnvKey ? 'env' : 'none';
+    case 'env-first':
+      return hasEnvKey ? 'env' : hasSessionKey ? 'session' : 'none';
+    case 'user-first':
+      return hasSessionKey ? 'session' : hasEnvKey ? 'env' : 'none';
+    case 'user-only':
+      return hasSessionKey ? 'session' : 'none';
+  }
+}
+
+/**
+ * Why a user may not set a key for a provider, or null when they may. A key the policy would
+ * never use is refused rather than stored, so users are not misled into thinking it is in use.
+ */
+export function userKeyRefusal(policy: KeyPolicy, hasEnvKey: boolean, providerName: string): string | null {
+  if (policy === 'env-only') {
+    return `The administrator allows only the server's key for ${providerName}; personal keys are disabled.`;
+  }
+  if (policy === 'env-first' && hasEnvKey) {
+    return `The server provides a ${providerName} key, which takes precedence; a personal key would not be used.`;
+  }
+  return null;
+}

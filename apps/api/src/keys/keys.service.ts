@@ -1,0 +1,126 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  checkKeyFormat,
+  type ProviderKeyStatus,
+  type ProviderKeysResponse,
+  type ValidateProviderKeyResponse,
+} from '@byok/contracts';
+import type { Request } from 'express';
+import type { AppConfig, ProviderConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { ApiException } from '../common/errors/api-exception';
+import { Secret } from '../common/secret';
+import { validationFailureOf } from '../providers/clients/provider-client';
+import { ProviderFactory } from '../providers/provider-factory';
+import { ProviderRegistry } from '../providers/provider-registry';
+import type { ClearProviderKeyDto, SetProviderKeyDto, ValidateProviderKeyDto } from './dto/key-requests.dto';
+import { KeyAuditLog } from './key-audit-log';
+import { effectiveKeySource, userKeyRefusal } from './key-policy';
+import { KeyResolver } from './key-resolver';
+import { KeyStore } from './key-store';
+
+/** The rules of the key endpoints: policy, format, storage, validation and their audit trail. */
+@Injectable()
+export class KeysService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly registry: ProviderRegistry,
+    private readonly store: KeyStore,
+    private readonly resolver: KeyResolver,
+    private readonly factory: ProviderFactory,
+    private readonly audit: KeyAuditLog,
+  ) {}
+
+  list(req: Request): ProviderKeysResponse {
+    return { providers: this.registry.list().map((provider) => this.statusOf(req, provider)) };
+  }
+
+  async set(req: Request, { provider: providerId, apiKey }: SetProviderKeyDto): Promise<ProviderKeyStatus> {
+    const provider = this.registry.get(providerId);
+    const refusal = userKeyRefusal(provider.policy, provider.envKey !== null, provider.name);
+    if (refusal) {
+      this.audit.record(req, { event: 'refused_by_policy', provider: provider.id, source: 'session', detail: provider.policy });
+      throw new ApiException(409, 'policy_forbids_user_key', refusal);
+    }
+    const key = this.checkedKey(provider, apiKey);
+    const replacing = this.store.entry(req.session, provider.id) !== null;
+    await this.store.put(req, provider.id, key, provider.keyFormat);
+    this.audit.record(req, { event: replacing ? 'replaced' : 'set', provider: provider.id, source: 'session', key });
+    return this.statusOf(req, provider);
+  }
+
+  async clear(req: Request, dto: ClearProviderKeyDto): Promise<ProviderKeysResponse> {
+    if ((dto.all === true) === (dto.provider !== undefined)) {
+      throw new ApiException(400, 'validation_failed', 'Send either "provider" or "all": true, not both or neither.');
+    }
+    if (dto.provider !== undefined) {
+      const provider = this.registry.get(dto.provider);
+      if (await this.store.remove(req, provider.id)) {
+        this.audit.record(req, { event: 'cleared', provider: provider.id, source: 'session' });
+      }
+    } else {
+      for (const providerId of await this.store.removeAll(req)) {
+        this.audit.record(req, { event: 'cleared', provider: providerId, source: 'session' });
+      }
+    }
+    return this.list(req);
+  }
+
+  async validate(req: Request, dto: ValidateProviderKeyDto): Promise<ValidateProviderKeyResponse> {
+    const provider = this.registry.get(dto.provider);
+    const { key, source } =
+      dto.apiKey !== undefined
+        ? { key: this.checkedKey(provider, dto.apiKey), source: 'session' as const }
+        : this.resolver.resolve(req, provider.id);
+    if (!key && provider.keyRequired) {
+      throw new ApiException(
+        400,
+        'key_required',
+        `There is no ${provider.name} key to validate: set one in Settings, or send "apiKey".`,
+      );
+    }
+    const client = this.factory.withApiKey(provider.id, key);
+    try {
+      await client.listModels(AbortSignal.timeout(this.config.validateTimeoutMs));
+      this.audit.record(req, { event: 'validated', provider: provider.id, source, key });
+      return { valid: true };
+    } catch (error) {
+      const reason = validationFailureOf(client.classifyError(error));
+      this.audit.record(req, { event: 'validation_failed', provider: provider.id, source, key, detail: reason });
+      return { valid: false, reason };
+    }
+  }
+
+  private checkedKey(provider: ProviderConfig, apiKey: string): Secret {
+    const problem = checkKeyFormat(apiKey, provider.keyFormat, provider.name);
+    if (problem) {
+      throw new ApiException(400, 'malformed_key', problem.message);
+    }
+    return new Secret(apiKey);
+  }
+
+  private statusOf(req: Request, provider: ProviderConfig): ProviderKeyStatus {
+    const stored = this.store.entry(req.session, provider.id);
+    const hasEnvKey = provider.envKey !== null;
+    const lockedReason = userKeyRefusal(provider.policy, hasEnvKey, provider.name);
+    return {
+      id: provider.id,
+      name: provider.name,
+      source: effectiveKeySource({ policy: provider.policy, hasEnvKey, hasSessionKey: stored !== null }),
+      masked: stored?.masked ?? null,
+      editable: lockedReason === null,
+      lockedReason,
+      policy: provider.policy,
+      expiresAt: stored ? this.sessionExpiry(req).toISOString() : null,
+      keyRequired: provider.keyRequired,
+      keyFormat: provider.keyFormat,
+    };
+  }
+
+  /** Idle expiry counts from now, since this response extends the session (rolling cookie). */
+  private sessionExpiry(req: Request): Date {
+    const idle = Date.now() + this.config.sessionIdleTimeoutMs;
+    const absolute = (req.session.createdAt ?? Date.now()) + this.config.sessionAbsoluteTimeoutMs;
+    return new Date(Math.min(idle, absolute));
+  }
+}

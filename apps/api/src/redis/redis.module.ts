@@ -1,0 +1,59 @@
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+
+/** The shared ioredis connection, or null when the API runs on its in-process store. */
+export const REDIS = Symbol('REDIS');
+
+const MAX_RECONNECT_DELAY_MS = 2000;
+
+export function createRedisClient(url: string): Redis {
+  return new Redis(url, {
+    // Fail fast while Redis is away (the caller answers 503) instead of queueing requests
+    // until it returns; the connection keeps retrying in the background and recovers alone.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+  });
+}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: REDIS,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): Redis | null => {
+        if (!config.redisUrl) return null;
+        const client = createRedisClient(config.redisUrl);
+        const logger = new Logger('Redis');
+        let healthy = true;
+        client.on('ready', () => {
+          if (!healthy) logger.log('Redis connection restored');
+          healthy = true;
+        });
+        client.on('error', (error: Error) => {
+          // ioredis emits an error per failed reconnect; one line per outage is enough.
+          if (healthy) logger.error(`Redis connection lost: ${error.message}`);
+          healthy = false;
+        });
+        return client;
+      },
+    },
+  ],
+  exports: [REDIS],
+})
+export class RedisModule implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.redis && this.redis.status === 'ready') {
+      await this.redis.quit();
+    } else {
+      this.redis?.disconnect();
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { Logger, Module } from '@nestjs/common';
+import { ThrottlerModule, ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import type Redis from 'ioredis';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { storeUnavailable } from '../common/errors/api-exception';
+import { REDIS } from '../redis/redis.module';
+
+/** Counts in Redis hold across instances; a Redis outage becomes a 503, not a 500. */
+class SharedThrottlerStorage implements ThrottlerStorage {
+  private readonly logger = new Logger('RateLimit');
+
+  constructor(private readonly inner: ThrottlerStorageRedisService) {}
+
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    try {
+      return await this.inner.increment(key, ttl, limit, blockDuration, throttlerName);
+    } catch (error) {
+      this.logger.warn(`Rate-limit store unavailable: ${error instanceof Error ? error.message : 'unknown error'}`);
+      throw storeUnavailable();
+    }
+  }
+}
+
+/** Limits on the key endpoints that can be abused (set, validate), applied with ThrottlerGuard. */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG, REDIS],
+      useFactory: (config: AppConfig, redis: Redis | null) => ({
+        throttlers: [{ limit: config.keyRateLimit, ttl: config.keyRateWindowMs }],
+        storage: redis
+          ? new SharedThrottlerStorage(new ThrottlerStorageRedisService(redis))
+          : new ThrottlerStorageService(),
+      }),
+    }),
+  ],
+  exports: [ThrottlerModule],
+})
+export class RateLimitModule {}

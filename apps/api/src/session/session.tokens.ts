@@ -1,0 +1,2 @@
+export const SESSION_HANDLERS = Symbol('SESSION_HANDLERS');
+export const SESSION_BACKEND = Symbol('SESSION_BACKEND');

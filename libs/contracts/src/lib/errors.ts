@@ -1,0 +1,37 @@
+/** Stable machine codes of HTTP API errors; the `message` beside them is for people. */
+export const API_ERROR_CODES = [
+  'bad_request',
+  'malformed_json',
+  'validation_failed',
+  'malformed_key',
+  'unknown_provider',
+  'policy_forbids_user_key',
+  'key_required',
+  'csrf_invalid',
+  'origin_forbidden',
+  'payload_too_large',
+  'rate_limited',
+  'not_found',
+  'store_unavailable',
+  'internal_error',
+] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
+/** Body of every HTTP error response. */
+export interface ApiErrorBody {
+  statusCode: number;
+  code: ApiErrorCode;
+  message: string;
+}
+
+/** Stable codes of chat stream errors (socket `chat:error` and SSE `error`). */
+export const CHAT_ERROR_CODES = [
+  'no_key',
+  'key_rejected',
+  'rate_limited',
+  'upstream_unreachable',
+  'upstream_error',
+  'bad_request',
+  'timeout',
+] as const;
+export type ChatErrorCode = (typeof CHAT_ERROR_CODES)[number];

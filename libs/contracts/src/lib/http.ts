@@ -1,0 +1,13 @@
+/** HTTP paths of the API, shared so clients and server cannot drift. */
+export const API_ROUTES = {
+  providerKeys: '/api/providers/keys',
+  setProviderKey: '/api/providers/keys/set',
+  clearProviderKey: '/api/providers/keys/clear',
+  validateProviderKey: '/api/providers/keys/validate',
+  health: '/api/health',
+  ready: '/api/health/ready',
+} as const;
+
+/** Angular's default XSRF names, which the server honours. */
+export const XSRF_COOKIE_NAME = 'XSRF-TOKEN';
+export const XSRF_HEADER_NAME = 'X-XSRF-TOKEN';

@@ -1,0 +1,67 @@
+import type { KeyFormatRule } from './key-format';
+import type { ProviderId } from './providers';
+
+/** Where the key in effect for a provider comes from. */
+export const KEY_SOURCES = ['env', 'session', 'none'] as const;
+export type KeySource = (typeof KEY_SOURCES)[number];
+
+/**
+ * The admin's per-provider rule for combining the server's key (env) with the user's (session).
+ * - env-only: only the server key is ever used; users cannot set one.
+ * - env-first: the server key when there is one, else the user's (the default).
+ * - user-first: the user's key when set, else the server key.
+ * - user-only: only the user's key; the server key is ignored.
+ */
+export const KEY_POLICIES = ['env-only', 'env-first', 'user-first', 'user-only'] as const;
+export type KeyPolicy = (typeof KEY_POLICIES)[number];
+export const DEFAULT_KEY_POLICY: KeyPolicy = 'env-first';
+
+export function isKeyPolicy(value: string): value is KeyPolicy {
+  return (KEY_POLICIES as readonly string[]).includes(value);
+}
+
+export interface ProviderKeyStatus {
+  id: ProviderId;
+  name: string;
+  /** Source of the key in effect for the next request. */
+  source: KeySource;
+  /** Masked session key (short prefix and last 4 characters); never shown for server keys. */
+  masked: string | null;
+  /** Whether this user may set or clear a key for this provider right now. */
+  editable: boolean;
+  /** Why `editable` is false, in words a user understands; null when editable. */
+  lockedReason: string | null;
+  policy: KeyPolicy;
+  /** When the session key lapses (idle or absolute timeout, whichever is first); null without one. */
+  expiresAt: string | null;
+  /** False for providers that work without a key, such as a local Ollama. */
+  keyRequired: boolean;
+  /** The rule the server checks keys against, so forms can check before sending. */
+  keyFormat: KeyFormatRule;
+}
+
+export interface ProviderKeysResponse {
+  providers: ProviderKeyStatus[];
+}
+
+export interface SetProviderKeyRequest {
+  provider: ProviderId;
+  apiKey: string;
+}
+
+/** Either one provider or every provider at once. */
+export type ClearProviderKeyRequest = { provider: ProviderId } | { all: true };
+
+export interface ValidateProviderKeyRequest {
+  provider: ProviderId;
+  /** The key to try; without it, the key in effect is tried. */
+  apiKey?: string;
+}
+
+export const KEY_VALIDATION_FAILURES = ['invalid', 'rate_limited', 'unreachable', 'timeout'] as const;
+export type KeyValidationFailure = (typeof KEY_VALIDATION_FAILURES)[number];
+
+export interface ValidateProviderKeyResponse {
+  valid: boolean;
+  reason?: KeyValidationFailure;
+}
