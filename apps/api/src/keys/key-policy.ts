@@ -29,7 +29,7 @@ export function userKeyRefusal(policy: KeyPolicy, hasEnvKey: boolean, providerNa
     return `The administrator allows only the server's key for ${providerName}; personal keys are disabled.`;
   }
   if (policy === 'env-first' && hasEnvKey) {
-    return `The server provides a ${providerName} key, which takes precedence; a personal key would not be used.`;
+    return `The server provides its own key for ${providerName}, which takes precedence; a personal key would not be used.`;
   }
   return null;
 }

@@ -7,6 +7,8 @@ import { APP_CONFIG } from '../config/config.module';
 export const REDIS = Symbol('REDIS');
 
 const MAX_RECONNECT_DELAY_MS = 2000;
+/** How long boot waits for Redis before starting anyway (not ready, answering 503 until it connects). */
+const BOOT_WAIT_MS = 5000;
 
 export function createRedisClient(url: string): Redis {
   return new Redis(url, {
@@ -20,13 +22,28 @@ export function createRedisClient(url: string): Redis {
   });
 }
 
+function becomesReady(client: Redis, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    client.once('ready', onReady);
+  });
+}
+
 @Global()
 @Module({
   providers: [
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): Redis | null => {
+      useFactory: async (config: AppConfig): Promise<Redis | null> => {
         if (!config.redisUrl) return null;
         const client = createRedisClient(config.redisUrl);
         const logger = new Logger('Redis');
@@ -40,6 +57,9 @@ export function createRedisClient(url: string): Redis {
           if (healthy) logger.error(`Redis connection lost: ${error.message}`);
           healthy = false;
         });
+        if (!(await becomesReady(client, BOOT_WAIT_MS))) {
+          logger.warn(`Redis did not answer within ${BOOT_WAIT_MS / 1000}s; starting anyway and retrying`);
+        }
         return client;
       },
     },

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ApiException } from '../common/errors/api-exception';
 import { CsrfTokens } from './csrf-tokens';
+import { saveSession } from '../session/session-operations';
 import { isAllowedOrigin } from './origin-policy';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -22,9 +23,9 @@ export class CsrfMiddleware implements NestMiddleware {
     this.tokens = new CsrfTokens(config.sessionSecrets);
   }
 
-  use(req: Request, res: Response, next: NextFunction): void {
+  async use(req: Request, res: Response, next: NextFunction): Promise<void> {
     if (SAFE_METHODS.has(req.method)) {
-      this.ensureToken(req, res);
+      await this.ensureToken(req, res);
       next();
       return;
     }
@@ -44,7 +45,7 @@ export class CsrfMiddleware implements NestMiddleware {
     next();
   }
 
-  private ensureToken(req: Request, res: Response): void {
+  private async ensureToken(req: Request, res: Response): Promise<void> {
     const cookie = readCookie(req, XSRF_COOKIE_NAME);
     const existingSeed = req.session.csrfSeed;
     if (cookie && existingSeed && this.tokens.verify(cookie, existingSeed)) return;
@@ -53,6 +54,9 @@ export class CsrfMiddleware implements NestMiddleware {
       // Storing the seed starts the session, so the token stays valid on the next request.
       req.session.csrfSeed = seed;
       req.session.createdAt ??= Date.now();
+      // Saved now rather than after the response, so a store outage is a 503 here instead of
+      // a token that silently fails on the next request.
+      await saveSession(req);
     }
     res.cookie(XSRF_COOKIE_NAME, this.tokens.issue(seed), {
       // Readable by the page's script by design: that is how the double submit works.

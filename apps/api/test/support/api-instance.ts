@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createApp } from '../../src/app.factory';
+import { loadConfig } from '../../src/config/app-config';
+import { LogCapture } from './log-capture';
+
+/** Secrets every test instance shares, so instances on one Redis can read each other's sessions. */
+export const TEST_SECRETS = {
+  SESSION_SECRET: 'test-session-secret-0123456789abcdefghijkl',
+  KEYSTORE_SECRETS: 'test-keystore-secret-0123456789abcdefghijk',
+};
+
+/** A real API instance listening on a loopback port, with its logs captured. */
+export class ApiInstance {
+  private constructor(
+    readonly app: NestExpressApplication,
+    readonly url: string,
+    readonly logs: LogCapture,
+  ) {}
+
+  static async start(env: Record<string, string | undefined> = {}): Promise<ApiInstance> {
+    const config = loadConfig({ ...TEST_SECRETS, LOG_LEVEL: 'debug', ...env });
+    const logs = new LogCapture();
+    const app = await createApp({ config, logDestination: logs });
+    await app.listen(0, '127.0.0.1');
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    return new ApiInstance(app, `http://127.0.0.1:${port}`, logs);
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+  }
+}

@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * A real redis-server owned by one test file, on a free port, persisting with appendonly so a
+ * stop and restart keeps its data as a production Redis with AOF would.
+ */
+export class TestRedisServer {
+  private process: ChildProcess | null = null;
+  readonly dir = mkdtempSync(join(tmpdir(), 'byok-redis-'));
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<TestRedisServer> {
+    const server = new TestRedisServer(await freePort());
+    await server.startProcess();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    this.process = null;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.startProcess();
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Every key with its value as text, for scanning what the store holds. */
+  async dump(): Promise<Map<string, string>> {
+    const client = new Redis(this.url, { lazyConnect: true });
+    await client.connect();
+    try {
+      const values = new Map<string, string>();
+      for (const key of await client.keys('*')) {
+        const type = await client.type(key);
+        if (type === 'string') values.set(key, (await client.get(key)) ?? '');
+        else if (type === 'hash') values.set(key, JSON.stringify(await client.hgetall(key)));
+        else if (type === 'zset') values.set(key, JSON.stringify(await client.zrange(key, 0, -1, 'WITHSCORES')));
+        else if (type === 'list') values.set(key, JSON.stringify(await client.lrange(key, 0, -1)));
+        else if (type === 'set') values.set(key, JSON.stringify(await client.smembers(key)));
+        else values.set(key, `<${type}>`);
+      }
+      return values;
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  private async startProcess(): Promise<void> {
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--save', ''],
+      { stdio: 'ignore' },
+    );
+    this.process = child;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+      const client = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.ping();
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        client.disconnect();
+      }
+    }
+    throw new Error('redis-server did not answer within 10 s');
+  }
+}
