@@ -6,7 +6,6 @@ import { TestRedisServer } from './support/redis-server';
 const OPENAI_KEY = 'sk-test-openai-3f9a7c1e5b2d4f6a8c0e';
 const ANTHROPIC_KEY = 'sk-ant-test-anthropic-7b1d9e3f5a2c4e6b';
 const GEMINI_KEY = 'AIzaTestGemini0123456789abcdefghijkl';
-const ENV_OPENAI_KEY = 'sk-test-env-openai-0a1b2c3d4e5f6a7b8c9d';
 
 function statusOf(response: ProviderKeysResponse, id: string): ProviderKeyStatus {
   const status = response.providers.find((provider) => provider.id === id);
