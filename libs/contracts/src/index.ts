@@ -3,3 +3,4 @@ export * from './lib/key-status';
 export * from './lib/key-format';
 export * from './lib/errors';
 export * from './lib/http';
+export * from './lib/chat';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import {
   BUILT_IN_PROVIDER_IDS,
   DEFAULT_KEY_POLICY,
@@ -131,10 +132,26 @@ function parseTrustProxy(value: string): TrustProxy {
   if (value === 'false') return false;
   if (/^\d+$/.test(value)) return parseInteger('TRUST_PROXY', value, 0, 100);
   const entries = parseList(value);
-  if (entries.some((entry) => !/^[0-9a-fA-F.:/]+$|^(loopback|linklocal|uniquelocal)$/.test(entry))) {
-    throw new ConfigError('TRUST_PROXY', `expected true, false, a hop count or addresses/subnets, got "${value}"`);
+  for (const entry of entries) {
+    if (!isProxyAddress(entry)) {
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `expected true, false, a hop count, or addresses/subnets (or loopback, linklocal, uniquelocal), got "${entry}"`,
+      );
+    }
   }
   return entries;
+}
+
+const NAMED_PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (NAMED_PROXY_RANGES.has(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
 
 interface CompatibleProviderInput {

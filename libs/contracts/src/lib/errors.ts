@@ -33,5 +33,7 @@ export const CHAT_ERROR_CODES = [
   'upstream_error',
   'bad_request',
   'timeout',
+  'session_changed',
+  'too_many_streams',
 ] as const;
 export type ChatErrorCode = (typeof CHAT_ERROR_CODES)[number];

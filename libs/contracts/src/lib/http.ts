@@ -4,6 +4,9 @@ export const API_ROUTES = {
   setProviderKey: '/api/providers/keys/set',
   clearProviderKey: '/api/providers/keys/clear',
   validateProviderKey: '/api/providers/keys/validate',
+  chatStream: '/api/chat/stream',
+  /** Replace `:id` with the provider id. */
+  providerModels: '/api/providers/:id/models',
   health: '/api/health',
   ready: '/api/health/ready',
 } as const;

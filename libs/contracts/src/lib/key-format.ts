@@ -60,16 +60,16 @@ export function checkKeyFormat(
   if (key.length === 0) {
     return { code: 'empty', message: `The ${providerName} API key is empty.` };
   }
-  if (CONTROL_CHARACTER.test(key)) {
-    return {
-      code: 'control_character',
-      message: `The ${providerName} API key contains a control character; paste the key alone.`,
-    };
-  }
   if (WHITESPACE.test(key)) {
     return {
       code: 'whitespace',
       message: `The ${providerName} API key contains whitespace; paste the key without spaces or line breaks.`,
+    };
+  }
+  if (CONTROL_CHARACTER.test(key)) {
+    return {
+      code: 'control_character',
+      message: `The ${providerName} API key contains a control character; paste the key alone.`,
     };
   }
   if (key.length < rule.minLength) {
@@ -108,12 +108,12 @@ export function checkKeyFormat(
 
 /**
  * The only form in which a key leaves the server: the provider's known prefix (at most 7
- * characters) and the last 4 characters. Short keys show only their last 2 so at least
- * half of the key stays hidden.
+ * characters) and the last 4 characters. Short keys show fewer (2, or none) so that most of
+ * what follows the prefix always stays hidden.
  */
 export function maskKey(key: string, rule: KeyFormatRule): string {
   const prefix = rule.prefixes.find((candidate) => key.startsWith(candidate)) ?? '';
-  const shownPrefix = prefix.slice(0, 7);
-  const tailLength = key.length - shownPrefix.length >= 16 ? 4 : 2;
-  return `${shownPrefix}…${key.slice(-tailLength)}`;
+  const hiddenLength = key.length - prefix.length;
+  const tailLength = hiddenLength >= 16 ? 4 : hiddenLength >= 8 ? 2 : 0;
+  return `${prefix.slice(0, 7)}…${tailLength > 0 ? key.slice(-tailLength) : ''}`;
 }

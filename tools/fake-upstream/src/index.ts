@@ -1,0 +1,15 @@
+export { FakeUpstream } from './fake-upstream';
+export type { FailureKind, FailureScope, FailureSpec, InjectedFailure } from './failures';
+export {
+  DEFAULT_COMPATIBLE_MODELS,
+  DEFAULT_KEYS,
+  DEFAULT_MODELS,
+  DEFAULT_STREAM_SETTINGS,
+  DEFAULT_TEST_KEY_PREFIX,
+  TEST_KEY_PREFIXES,
+} from './options';
+export type { FakeUpstreamOptions, KeyTable, StreamSettings } from './options';
+export type { KeySource, WireFamily } from './protocol';
+export type { Endpoint, RecordedRequest, RequestOutcome, UpstreamStats } from './recorder';
+export { optionsFromEnvironment } from './environment';
+export type { StandaloneConfig } from './environment';

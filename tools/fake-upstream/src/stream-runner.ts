@@ -1,0 +1,82 @@
+import type { Exchange } from './exchange';
+import type { FailureSpec } from './failures';
+import type { StreamPlan } from './protocol';
+
+export interface StreamTiming {
+  firstChunkDelayMs: number;
+  chunkDelayMs: number;
+}
+
+const DEFAULT_DROP_AFTER_CHUNKS = 2;
+const DEFAULT_TRICKLE = { fragmentBytes: 16, intervalMs: 200 };
+
+/** Waits `ms`; resolves false instead when `signal` aborts first, so callers stop at once. */
+export function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  if (ms <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Sends a streamed answer: headers and preamble at once, then the content chunks paced by
+ * `timing`, then the epilogue, applying `dropMidStream` or `slowTrickle` when injected.
+ */
+export async function runStream(
+  exchange: Exchange,
+  plan: StreamPlan,
+  chunks: readonly string[],
+  timing: StreamTiming,
+  failure: FailureSpec | null,
+): Promise<void> {
+  const dropAfter = failure?.kind === 'dropMidStream' ? (failure.afterChunks ?? DEFAULT_DROP_AFTER_CHUNKS) : null;
+  const trickle =
+    failure?.kind === 'slowTrickle'
+      ? {
+          fragmentBytes: Math.max(1, failure.fragmentBytes ?? DEFAULT_TRICKLE.fragmentBytes),
+          intervalMs: failure.intervalMs ?? DEFAULT_TRICKLE.intervalMs,
+        }
+      : null;
+
+  const send = async (frames: readonly string[]): Promise<boolean> => {
+    if (trickle === null) {
+      exchange.write(frames.join(''));
+      return exchange.isOpen;
+    }
+    // Byte slices may split a UTF-8 sequence or an event in two, which is what a slow link does.
+    const bytes = Buffer.from(frames.join(''), 'utf8');
+    for (let offset = 0; offset < bytes.length; offset += trickle.fragmentBytes) {
+      if (offset > 0 && !(await pause(trickle.intervalMs, exchange.signal))) return false;
+      exchange.write(bytes.subarray(offset, offset + trickle.fragmentBytes));
+    }
+    return exchange.isOpen;
+  };
+
+  exchange.beginStream(plan.contentType, plan.headers);
+  if (!(await send(plan.preamble))) return;
+  if (!(await pause(timing.firstChunkDelayMs, exchange.signal))) return;
+  for (let index = 0; index < chunks.length; index += 1) {
+    if (index === dropAfter) {
+      exchange.drop();
+      return;
+    }
+    if (index > 0 && !(await pause(timing.chunkDelayMs, exchange.signal))) return;
+    if (!(await send(plan.chunk(index, chunks[index], index === chunks.length - 1)))) return;
+    exchange.chunkWritten();
+  }
+  if (dropAfter !== null && dropAfter >= chunks.length) {
+    exchange.drop();
+    return;
+  }
+  if (!(await send(plan.epilogue))) return;
+  exchange.end();
+}
