@@ -4,7 +4,10 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
+import { ChatIoAdapter } from './chat/socket/chat-io.adapter';
 import { createValidationPipe } from './common/validation.pipe';
+import type { SessionHandlers } from './session/session-middleware.factory';
+import { SESSION_HANDLERS } from './session/session.tokens';
 
 /** Builds the configured HTTP application; shared by main.ts and the integration tests. */
 export async function createApp(options: AppModuleOptions): Promise<NestExpressApplication> {
@@ -22,6 +25,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   app.enableCors({ origin: config.allowedOrigins, credentials: true });
   app.setGlobalPrefix('api');
   app.useGlobalPipes(createValidationPipe());
+  app.useWebSocketAdapter(new ChatIoAdapter(app, config, app.get<SessionHandlers>(SESSION_HANDLERS)));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

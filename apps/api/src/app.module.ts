@@ -1,6 +1,8 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
+import { ChatModule } from './chat/chat.module';
+import { ChatStreamController } from './chat/chat-stream.controller';
 import { ApiExceptionFilter } from './common/errors/api-exception.filter';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -9,6 +11,8 @@ import { HealthModule } from './health/health.module';
 import { KeysController } from './keys/keys.controller';
 import { KeysModule } from './keys/keys.module';
 import { LoggingModule } from './logging/logging.module';
+import { ModelsController } from './models/models.controller';
+import { ModelsModule } from './models/models.module';
 import { RedisModule } from './redis/redis.module';
 import { CsrfMiddleware } from './security/csrf.middleware';
 import { JsonBodyMiddleware } from './security/json-body.middleware';
@@ -34,6 +38,8 @@ export class AppModule implements NestModule {
         CryptoModule,
         HealthModule,
         KeysModule,
+        ModelsModule,
+        ChatModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };
@@ -41,6 +47,6 @@ export class AppModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     // Order matters: the body is parsed, then the session loaded, then CSRF checked against it.
-    consumer.apply(JsonBodyMiddleware, SessionMiddleware, CsrfMiddleware).forRoutes(KeysController);
+    consumer.apply(JsonBodyMiddleware, SessionMiddleware, CsrfMiddleware).forRoutes(KeysController, ModelsController, ChatStreamController);
   }
 }

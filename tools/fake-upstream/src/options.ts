@@ -49,7 +49,7 @@ export const DEFAULT_TEST_KEY_PREFIX = 'test';
 
 export const DEFAULT_MODELS: Record<string, readonly string[]> = {
   openai: ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini'],
-  anthropic: ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-5'],
+  anthropic: ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-7'],
   gemini: ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-2.0-flash'],
   ollama: ['llama3.2', 'qwen2.5'],
 };

@@ -9,6 +9,17 @@ export interface StreamTiming {
 
 const DEFAULT_DROP_AFTER_CHUNKS = 2;
 const DEFAULT_TRICKLE = { fragmentBytes: 16, intervalMs: 200 };
+/**
+ * A client that sees the data and the broken connection in one read may surface only the
+ * error, dropping chunks it already received; waiting lets the sent chunks arrive first.
+ */
+const DROP_GRACE_MS = 25;
+
+async function dropAfterGrace(exchange: Exchange, timing: StreamTiming): Promise<void> {
+  if (await pause(Math.max(timing.chunkDelayMs, DROP_GRACE_MS), exchange.signal)) {
+    exchange.drop();
+  }
+}
 
 /** Waits `ms`; resolves false instead when `signal` aborts first, so callers stop at once. */
 export function pause(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -66,7 +77,7 @@ export async function runStream(
   if (!(await pause(timing.firstChunkDelayMs, exchange.signal))) return;
   for (let index = 0; index < chunks.length; index += 1) {
     if (index === dropAfter) {
-      exchange.drop();
+      await dropAfterGrace(exchange, timing);
       return;
     }
     if (index > 0 && !(await pause(timing.chunkDelayMs, exchange.signal))) return;
@@ -74,7 +85,7 @@ export async function runStream(
     exchange.chunkWritten();
   }
   if (dropAfter !== null && dropAfter >= chunks.length) {
-    exchange.drop();
+    await dropAfterGrace(exchange, timing);
     return;
   }
   if (!(await send(plan.epilogue))) return;

@@ -10,16 +10,17 @@ export function createValidationPipe(): ValidationPipe {
     forbidUnknownValues: true,
     validationError: { target: false, value: false },
     exceptionFactory: (errors: ValidationError[]) =>
-      new ApiException(400, 'validation_failed', flatten(errors).join('; ') || 'The request body is invalid.'),
+      new ApiException(400, 'validation_failed', flattenValidationErrors(errors).join('; ') || 'The request body is invalid.'),
   });
 }
 
-function flatten(errors: ValidationError[], parent = ''): string[] {
+/** Messages of class-validator errors, with nested properties named by path (messages[0].role). */
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const path = parent ? `${parent}.${error.property}` : error.property;
     const own = Object.values(error.constraints ?? {}).map((message) =>
       message.startsWith(error.property) ? `${path}${message.slice(error.property.length)}` : message,
     );
-    return [...own, ...flatten(error.children ?? [], path)];
+    return [...own, ...flattenValidationErrors(error.children ?? [], path)];
   });
 }

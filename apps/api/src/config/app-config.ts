@@ -51,6 +51,10 @@ export interface AppConfig {
   keyRateLimit: number;
   keyRateWindowMs: number;
   validateTimeoutMs: number;
+  chatFirstTokenTimeoutMs: number;
+  chatIdleTimeoutMs: number;
+  chatMaxStreams: number;
+  chatRateLimit: number;
   requestBodyLimitBytes: number;
   providers: ProviderConfig[];
   /** Startup notices for the log (development fallbacks); never contain secret values. */
@@ -96,6 +100,14 @@ export function loadConfig(env: Env): AppConfig {
     keyRateLimit: parseInteger('KEY_RATE_LIMIT', readSetting(env, 'KEY_RATE_LIMIT') ?? '20', 1, 100_000),
     keyRateWindowMs: parseDuration('KEY_RATE_WINDOW', readSetting(env, 'KEY_RATE_WINDOW') ?? '1m', 1000),
     validateTimeoutMs: parseDuration('VALIDATE_TIMEOUT', readSetting(env, 'VALIDATE_TIMEOUT') ?? '5s', 100),
+    chatFirstTokenTimeoutMs: parseDuration(
+      'CHAT_FIRST_TOKEN_TIMEOUT',
+      readSetting(env, 'CHAT_FIRST_TOKEN_TIMEOUT') ?? '60s',
+      100,
+    ),
+    chatIdleTimeoutMs: parseDuration('CHAT_IDLE_TIMEOUT', readSetting(env, 'CHAT_IDLE_TIMEOUT') ?? '30s', 100),
+    chatMaxStreams: parseInteger('CHAT_MAX_STREAMS', readSetting(env, 'CHAT_MAX_STREAMS') ?? '8', 1, 1000),
+    chatRateLimit: parseInteger('CHAT_RATE_LIMIT', readSetting(env, 'CHAT_RATE_LIMIT') ?? '60', 1, 1_000_000),
     requestBodyLimitBytes: parseInteger(
       'REQUEST_BODY_LIMIT',
       readSetting(env, 'REQUEST_BODY_LIMIT') ?? '262144',

@@ -43,6 +43,10 @@ export const SETTINGS: readonly SettingDoc[] = [
   { name: 'KEY_RATE_LIMIT', default: '20', description: 'Key set/validate requests allowed per client per window.' },
   { name: 'KEY_RATE_WINDOW', default: '1m', description: 'Window of KEY_RATE_LIMIT.' },
   { name: 'VALIDATE_TIMEOUT', default: '5s', description: 'Time allowed for the provider call that validates a key.' },
+  { name: 'CHAT_FIRST_TOKEN_TIMEOUT', default: '60s', description: 'A chat stream fails with `timeout` if the first token takes longer.' },
+  { name: 'CHAT_IDLE_TIMEOUT', default: '30s', description: 'A chat stream fails with `timeout` if tokens stop for this long.' },
+  { name: 'CHAT_MAX_STREAMS', default: '8', description: 'Concurrent chat streams allowed per socket connection.' },
+  { name: 'CHAT_RATE_LIMIT', default: '60', description: 'Chat streams a client may start per minute.' },
   { name: 'REQUEST_BODY_LIMIT', default: '262144', description: 'Largest accepted request body, in bytes.' },
   {
     name: 'OPENAI_COMPATIBLE_PROVIDERS',

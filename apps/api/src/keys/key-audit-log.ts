@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { KeySource } from '@byok/contracts';
-import type { Request } from 'express';
+import type { SessionRequest } from '../session/session-request';
 import { PinoLogger } from 'nestjs-pino';
 import type { Secret } from '../common/secret';
 import { Fingerprinter } from '../crypto/fingerprinter';
@@ -30,7 +30,7 @@ export class KeyAuditLog {
     this.logger.setContext('KeyAudit');
   }
 
-  record(req: Request, entry: KeyAuditEntry): void {
+  record(req: SessionRequest, entry: KeyAuditEntry): void {
     this.logger.info(
       {
         audit: {
@@ -39,7 +39,7 @@ export class KeyAuditLog {
           source: entry.source,
           keyFingerprint: entry.key ? this.fingerprinter.of(entry.key) : null,
           session: this.fingerprinter.of(`session:${req.sessionID}`),
-          requestId: String((req as { id?: unknown }).id ?? ''),
+          requestId: String(req.id ?? ''),
           detail: entry.detail,
           at: new Date().toISOString(),
         },

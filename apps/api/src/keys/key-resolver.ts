@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { KeySource } from '@byok/contracts';
-import type { Request } from 'express';
+import type { SessionRequest } from '../session/session-request';
 import type { Secret } from '../common/secret';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { effectiveKeySource } from './key-policy';
@@ -19,7 +19,7 @@ export class KeyResolver {
     private readonly store: KeyStore,
   ) {}
 
-  resolve(req: Request, providerId: string): ResolvedKey {
+  resolve(req: SessionRequest, providerId: string): ResolvedKey {
     const provider = this.registry.get(providerId);
     const source = effectiveKeySource({
       policy: provider.policy,

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { maskKey, type KeyFormatRule } from '@byok/contracts';
-import type { Request } from 'express';
+import type { SessionRequest } from '../session/session-request';
 import type { SessionData } from 'express-session';
 import { Secret } from '../common/secret';
 import { Fingerprinter } from '../crypto/fingerprinter';
@@ -28,7 +28,7 @@ export class KeyStore {
   }
 
   /** The plaintext key, or null when none is stored or it can no longer be opened. */
-  read(req: Request, providerId: string): Secret | null {
+  read(req: SessionRequest, providerId: string): Secret | null {
     const stored = this.entry(req.session, providerId);
     if (!stored) return null;
     try {
@@ -41,7 +41,7 @@ export class KeyStore {
     }
   }
 
-  async put(req: Request, providerId: string, key: Secret, format: KeyFormatRule): Promise<void> {
+  async put(req: SessionRequest, providerId: string, key: Secret, format: KeyFormatRule): Promise<void> {
     const kept = this.openAll(req);
     const { createdAt, csrfSeed } = req.session;
     await regenerateSession(req);
@@ -62,7 +62,7 @@ export class KeyStore {
   }
 
   /** Removes one key; true when there was one. */
-  async remove(req: Request, providerId: string): Promise<boolean> {
+  async remove(req: SessionRequest, providerId: string): Promise<boolean> {
     const keys = req.session.providerKeys;
     if (!keys || !Object.hasOwn(keys, providerId)) return false;
     const rest = { ...keys };
@@ -73,7 +73,7 @@ export class KeyStore {
   }
 
   /** Destroys the session holding the keys and starts an empty one (keeping the CSRF binding). */
-  async removeAll(req: Request): Promise<string[]> {
+  async removeAll(req: SessionRequest): Promise<string[]> {
     const removed = Object.keys(req.session.providerKeys ?? {});
     const { csrfSeed } = req.session;
     await regenerateSession(req);
@@ -83,7 +83,7 @@ export class KeyStore {
     return removed;
   }
 
-  private openAll(req: Request): Map<string, { key: Secret; entry: StoredProviderKey }> {
+  private openAll(req: SessionRequest): Map<string, { key: Secret; entry: StoredProviderKey }> {
     const opened = new Map<string, { key: Secret; entry: StoredProviderKey }>();
     for (const [id, entry] of Object.entries(req.session.providerKeys ?? {})) {
       const key = this.read(req, id);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { ProviderKeyStatus, ProviderKeysResponse, ValidateProviderKeyResponse } from '@byok/contracts';
 import type { Request } from 'express';
 import { ClearProviderKeyDto, SetProviderKeyDto, ValidateProviderKeyDto } from './dto/key-requests.dto';
@@ -20,6 +20,7 @@ export class KeysController {
   @Post('set')
   @HttpCode(200)
   @UseGuards(ThrottlerGuard)
+  @SkipThrottle({ chat: true })
   @ApiOperation({ summary: "Store the user's key for a provider in their session (encrypted)." })
   set(@Req() req: Request, @Body() dto: SetProviderKeyDto): Promise<ProviderKeyStatus> {
     return this.keys.set(req, dto);
@@ -35,6 +36,7 @@ export class KeysController {
   @Post('validate')
   @HttpCode(200)
   @UseGuards(ThrottlerGuard)
+  @SkipThrottle({ chat: true })
   @ApiOperation({ summary: 'Try a key (given, or the one in effect) with one cheap provider call; stores nothing.' })
   validate(@Req() req: Request, @Body() dto: ValidateProviderKeyDto): Promise<ValidateProviderKeyResponse> {
     return this.keys.validate(req, dto);

@@ -16,6 +16,10 @@ export class ProviderRegistry {
     return [...this.byId.values()];
   }
 
+  find(id: string): ProviderConfig | undefined {
+    return this.byId.get(id);
+  }
+
   /** Throws a 404 naming the id when the provider does not exist. */
   get(id: string): ProviderConfig {
     const provider = this.byId.get(id);

@@ -30,13 +30,17 @@ class SharedThrottlerStorage implements ThrottlerStorage {
   }
 }
 
-/** Limits on the key endpoints that can be abused (set, validate), applied with ThrottlerGuard. */
+/** Limits on the endpoints that can be abused (key set and validate, chat streams), applied with ThrottlerGuard. */
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
       inject: [APP_CONFIG, REDIS],
       useFactory: (config: AppConfig, redis: Redis | null) => ({
-        throttlers: [{ limit: config.keyRateLimit, ttl: config.keyRateWindowMs }],
+        throttlers: [
+          // "default" guards the key endpoints; routes opt out of the throttler that is not theirs.
+          { name: 'default', limit: config.keyRateLimit, ttl: config.keyRateWindowMs },
+          { name: 'chat', limit: config.chatRateLimit, ttl: 60_000 },
+        ],
         storage: redis
           ? new SharedThrottlerStorage(new ThrottlerStorageRedisService(redis))
           : new ThrottlerStorageService(),

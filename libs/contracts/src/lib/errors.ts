@@ -13,6 +13,11 @@ export const API_ERROR_CODES = [
   'rate_limited',
   'not_found',
   'store_unavailable',
+  'no_key',
+  'key_rejected',
+  'upstream_unreachable',
+  'upstream_error',
+  'timeout',
   'internal_error',
 ] as const;
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
@@ -34,6 +39,7 @@ export const CHAT_ERROR_CODES = [
   'bad_request',
   'timeout',
   'session_changed',
+  'store_unavailable',
   'too_many_streams',
 ] as const;
 export type ChatErrorCode = (typeof CHAT_ERROR_CODES)[number];

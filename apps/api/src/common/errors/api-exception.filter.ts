@@ -33,6 +33,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     const { body, headers } = this.toResponse(exception, String(req.id ?? ''));
+    if (exception instanceof ThrottlerException) {
+      // The guard names its header after the throttler (Retry-After-chat); clients read the standard one.
+      const named = res.getHeaderNames().find((name) => name.startsWith('retry-after'));
+      if (named) headers['Retry-After'] = String(res.getHeader(named));
+    }
     res.status(body.statusCode).set(headers).json(body);
   }
 
@@ -42,7 +47,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof ThrottlerException) {
       return {
-        body: { statusCode: 429, code: 'rate_limited', message: 'Too many key requests; wait a moment and try again.' },
+        body: { statusCode: 429, code: 'rate_limited', message: 'Too many requests; wait a moment and try again.' },
         headers: {},
       };
     }

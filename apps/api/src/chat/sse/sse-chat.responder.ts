@@ -1,0 +1,52 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { CHAT_SSE_EVENTS, type ChatErrorEvent } from '@byok/contracts';
+import type { Request, Response } from 'express';
+import { ChatService } from '../chat.service';
+import { ChatCancelled, ChatFailure } from '../chat-failure';
+import type { ChatStartDto } from '../dto/chat-requests.dto';
+
+/**
+ * Streams a chat as server-sent events on the HTTP response. Each event is written as soon as
+ * it exists (no compression, no proxy buffering), and a client that goes away aborts upstream.
+ */
+@Injectable()
+export class SseChatResponder {
+  private readonly logger = new Logger(SseChatResponder.name);
+
+  constructor(private readonly chat: ChatService) {}
+
+  async respond(req: Request, res: Response, request: ChatStartDto): Promise<void> {
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    // Tells nginx (and similar proxies) not to buffer this response.
+    res.setHeader('X-Accel-Buffering', 'no');
+    res.flushHeaders();
+    const send = (event: string, data: object): void => {
+      if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    try {
+      const outcome = await this.chat.stream(req, request, abort.signal, (text) =>
+        send(CHAT_SSE_EVENTS.delta, { id: request.id, text }),
+      );
+      send(CHAT_SSE_EVENTS.done, { id: request.id, ...outcome });
+    } catch (error) {
+      if (error instanceof ChatCancelled) return;
+      send(CHAT_SSE_EVENTS.error, this.errorEvent(request.id, error));
+    } finally {
+      res.end();
+    }
+  }
+
+  private errorEvent(id: string, error: unknown): ChatErrorEvent {
+    if (error instanceof ChatFailure) {
+      return { id, code: error.code, message: error.message, retryAfter: error.retryAfter };
+    }
+    this.logger.error(`Chat stream failed unexpectedly: ${error instanceof Error ? error.name : typeof error}`);
+    return { id, code: 'upstream_error', message: 'The chat stream failed unexpectedly; try again.' };
+  }
+}
