@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { ChatIoAdapter } from './chat/socket/chat-io.adapter';
 import { createValidationPipe } from './common/validation.pipe';
+import { serveWebApp } from './web/web-app';
 import type { SessionHandlers } from './session/session-middleware.factory';
 import { SESSION_HANDLERS } from './session/session.tokens';
 
@@ -36,6 +37,9 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document);
+  if (!serveWebApp(app, config.webRoot)) {
+    logger.log(`No web app build in ${config.webRoot}; serving the API only`, 'WebApp');
+  }
   for (const warning of config.warnings) {
     logger.warn(warning, 'Config');
   }

@@ -21,7 +21,7 @@ import {
   parseUrl,
   readSetting,
 } from './config-parsers';
-import { providerEnvStem } from './settings';
+import { providerEnvStem, SETTINGS } from './settings';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -56,12 +56,24 @@ export interface AppConfig {
   chatMaxStreams: number;
   chatRateLimit: number;
   requestBodyLimitBytes: number;
+  webRoot: string;
   providers: ProviderConfig[];
   /** Startup notices for the log (development fallbacks); never contain secret values. */
   warnings: string[];
 }
 
 const MIN_SECRET_LENGTH = 32;
+
+const DEFAULTS = new Map(SETTINGS.map((setting) => [setting.name, setting.default]));
+
+/** The setting's value, or its documented default (one source for code and docs). */
+function settingOrDefault(env: Env, name: string): string {
+  const value = readSetting(env, name) ?? DEFAULTS.get(name);
+  if (value === undefined || value === null) {
+    throw new ConfigError(name, 'has no value and no default');
+  }
+  return value;
+}
 
 export function loadConfig(env: Env): AppConfig {
   const production = readSetting(env, 'NODE_ENV') === 'production';
@@ -74,10 +86,10 @@ export function loadConfig(env: Env): AppConfig {
       'REDIS_URL is not set: sessions and keys live in this process only; run a single instance, and set REDIS_URL to share them between instances.',
     );
   }
-  const idle = parseDuration('SESSION_IDLE_TIMEOUT', readSetting(env, 'SESSION_IDLE_TIMEOUT') ?? '2h', 60_000);
+  const idle = parseDuration('SESSION_IDLE_TIMEOUT', settingOrDefault(env, 'SESSION_IDLE_TIMEOUT'), 60_000);
   const absolute = parseDuration(
     'SESSION_ABSOLUTE_TIMEOUT',
-    readSetting(env, 'SESSION_ABSOLUTE_TIMEOUT') ?? '24h',
+    settingOrDefault(env, 'SESSION_ABSOLUTE_TIMEOUT'),
     60_000,
   );
   if (absolute < idle) {
@@ -85,35 +97,36 @@ export function loadConfig(env: Env): AppConfig {
   }
   return {
     production,
-    host: readSetting(env, 'HOST') ?? '0.0.0.0',
-    port: parseInteger('PORT', readSetting(env, 'PORT') ?? '3000', 0, 65535),
+    host: settingOrDefault(env, 'HOST'),
+    port: parseInteger('PORT', settingOrDefault(env, 'PORT'), 0, 65535),
     redisUrl: redisUrl ?? null,
     sessionSecrets: readSecrets(env, 'SESSION_SECRET', production, warnings),
     keystoreSecrets: readSecrets(env, 'KEYSTORE_SECRETS', production, warnings),
-    allowedOrigins: parseList(readSetting(env, 'ALLOWED_ORIGINS') ?? '').map((origin) =>
+    allowedOrigins: parseList(settingOrDefault(env, 'ALLOWED_ORIGINS')).map((origin) =>
       parseOrigin('ALLOWED_ORIGINS', origin),
     ),
-    trustProxy: parseTrustProxy(readSetting(env, 'TRUST_PROXY') ?? 'false'),
+    trustProxy: parseTrustProxy(settingOrDefault(env, 'TRUST_PROXY')),
     sessionIdleTimeoutMs: idle,
     sessionAbsoluteTimeoutMs: absolute,
-    logLevel: parseEnum('LOG_LEVEL', readSetting(env, 'LOG_LEVEL') ?? 'info', LOG_LEVELS),
-    keyRateLimit: parseInteger('KEY_RATE_LIMIT', readSetting(env, 'KEY_RATE_LIMIT') ?? '20', 1, 100_000),
-    keyRateWindowMs: parseDuration('KEY_RATE_WINDOW', readSetting(env, 'KEY_RATE_WINDOW') ?? '1m', 1000),
-    validateTimeoutMs: parseDuration('VALIDATE_TIMEOUT', readSetting(env, 'VALIDATE_TIMEOUT') ?? '5s', 100),
+    logLevel: parseEnum('LOG_LEVEL', settingOrDefault(env, 'LOG_LEVEL'), LOG_LEVELS),
+    keyRateLimit: parseInteger('KEY_RATE_LIMIT', settingOrDefault(env, 'KEY_RATE_LIMIT'), 1, 100_000),
+    keyRateWindowMs: parseDuration('KEY_RATE_WINDOW', settingOrDefault(env, 'KEY_RATE_WINDOW'), 1000),
+    validateTimeoutMs: parseDuration('VALIDATE_TIMEOUT', settingOrDefault(env, 'VALIDATE_TIMEOUT'), 100),
     chatFirstTokenTimeoutMs: parseDuration(
       'CHAT_FIRST_TOKEN_TIMEOUT',
-      readSetting(env, 'CHAT_FIRST_TOKEN_TIMEOUT') ?? '60s',
+      settingOrDefault(env, 'CHAT_FIRST_TOKEN_TIMEOUT'),
       100,
     ),
-    chatIdleTimeoutMs: parseDuration('CHAT_IDLE_TIMEOUT', readSetting(env, 'CHAT_IDLE_TIMEOUT') ?? '30s', 100),
-    chatMaxStreams: parseInteger('CHAT_MAX_STREAMS', readSetting(env, 'CHAT_MAX_STREAMS') ?? '8', 1, 1000),
-    chatRateLimit: parseInteger('CHAT_RATE_LIMIT', readSetting(env, 'CHAT_RATE_LIMIT') ?? '60', 1, 1_000_000),
+    chatIdleTimeoutMs: parseDuration('CHAT_IDLE_TIMEOUT', settingOrDefault(env, 'CHAT_IDLE_TIMEOUT'), 100),
+    chatMaxStreams: parseInteger('CHAT_MAX_STREAMS', settingOrDefault(env, 'CHAT_MAX_STREAMS'), 1, 1000),
+    chatRateLimit: parseInteger('CHAT_RATE_LIMIT', settingOrDefault(env, 'CHAT_RATE_LIMIT'), 1, 1_000_000),
     requestBodyLimitBytes: parseInteger(
       'REQUEST_BODY_LIMIT',
-      readSetting(env, 'REQUEST_BODY_LIMIT') ?? '262144',
+      settingOrDefault(env, 'REQUEST_BODY_LIMIT'),
       1024,
       16 * 1024 * 1024,
     ),
+    webRoot: settingOrDefault(env, 'WEB_ROOT'),
     providers: readProviders(env),
     warnings,
   };

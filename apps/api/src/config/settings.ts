@@ -47,6 +47,11 @@ export const SETTINGS: readonly SettingDoc[] = [
   { name: 'CHAT_IDLE_TIMEOUT', default: '30s', description: 'A chat stream fails with `timeout` if tokens stop for this long.' },
   { name: 'CHAT_MAX_STREAMS', default: '8', description: 'Concurrent chat streams allowed per socket connection.' },
   { name: 'CHAT_RATE_LIMIT', default: '60', description: 'Chat streams a client may start per minute.' },
+  {
+    name: 'WEB_ROOT',
+    default: 'dist/apps/web/browser',
+    description: 'Folder of the built web app, served on the same origin; nothing is served when it has no index.html.',
+  },
   { name: 'REQUEST_BODY_LIMIT', default: '262144', description: 'Largest accepted request body, in bytes.' },
   {
     name: 'OPENAI_COMPATIBLE_PROVIDERS',
