@@ -5,6 +5,9 @@ export default {
   roots: ['<rootDir>/src', '<rootDir>/test'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   moduleFileExtensions: ['ts', 'js'],
-  moduleNameMapper: { '^@byok/contracts$': '<rootDir>/../../libs/contracts/src/index.ts' },
+  moduleNameMapper: {
+    '^@byok/contracts$': '<rootDir>/../../libs/contracts/src/index.ts',
+    '^@byok/fake-upstream$': '<rootDir>/../../tools/fake-upstream/src/index.ts',
+  },
   testTimeout: 30_000,
 };

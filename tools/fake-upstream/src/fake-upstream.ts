@@ -18,7 +18,7 @@ import { FakeServer } from './server';
  * the constructor can be changed while it runs; every request is recorded.
  */
 export class FakeUpstream {
-  readonly recorder = new Recorder();
+  readonly recorder: Recorder;
   private readonly failurePlan = new FailurePlan();
   private readonly keys = new KeyPolicy();
   private settings: StreamSettings;
@@ -27,6 +27,7 @@ export class FakeUpstream {
   private base: string | null = null;
 
   constructor(private readonly options: FakeUpstreamOptions = {}) {
+    this.recorder = new Recorder(options.recordLimit);
     this.keys.reset(options.keys ?? {}, options.acceptTestKeys ?? false);
     this.settings = streamSettingsFrom(options);
     this.models = { ...DEFAULT_MODELS, ...options.models };
@@ -74,8 +75,6 @@ export class FakeUpstream {
     return `${this.baseUrl}${providerBasePath(provider)}`;
   }
 
-  // Settings
-
   configure(settings: Partial<StreamSettings>): void {
     this.settings = streamSettingsFrom({ ...this.settings, ...settings });
   }
@@ -114,8 +113,6 @@ export class FakeUpstream {
     return Object.hasOwn(this.models, provider) ? this.models[provider] : DEFAULT_COMPATIBLE_MODELS;
   }
 
-  // Failures
-
   /** Queues a failure; the returned object's `remaining` and `hits` count down live. */
   inject(spec: FailureSpec): InjectedFailure {
     return this.failurePlan.inject(spec);
@@ -132,8 +129,6 @@ export class FakeUpstream {
   get failures(): readonly InjectedFailure[] {
     return this.failurePlan.list();
   }
-
-  // Recording
 
   get requests(): readonly RecordedRequest[] {
     return this.recorder.requests;

@@ -26,6 +26,8 @@ export interface FakeUpstreamOptions extends Partial<StreamSettings> {
   models?: Record<string, readonly string[]>;
   /** Interface to listen on; loopback unless the demo needs otherwise. */
   host?: string;
+  /** How many records to keep; ended ones beyond it are forgotten oldest first. Default 10 000. */
+  recordLimit?: number;
 }
 
 export const DEFAULT_KEYS: KeyTable = {

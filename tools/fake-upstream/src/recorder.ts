@@ -79,6 +79,10 @@ export class Recorder {
   private readonly waiters = new Set<Waiter>();
   private nextId = 1;
   private connections = { open: 0, total: 0 };
+  private counts = { requests: 0, closedByClient: 0 };
+
+  /** Ended records beyond `limit` are forgotten oldest first, so a long benchmark run stays small. */
+  constructor(private readonly limit = 10_000) {}
 
   get requests(): readonly RecordedRequest[] {
     return this.entries;
@@ -106,11 +110,16 @@ export class Recorder {
       closedAt: null,
     };
     this.entries.push(entry);
+    this.counts = { ...this.counts, requests: this.counts.requests + 1 };
+    this.forgetBeyondLimit();
     this.notify();
     return entry;
   }
 
   update(entry: RecordedRequest, patch: RequestPatch): void {
+    if (patch.outcome === 'closed-by-client' && entry.outcome !== 'closed-by-client') {
+      this.counts = { ...this.counts, closedByClient: this.counts.closedByClient + 1 };
+    }
     Object.assign(entry, patch);
     this.notify();
   }
@@ -132,14 +141,24 @@ export class Recorder {
       totalConnections: this.connections.total,
       activeRequests: active.length,
       openStreams: active.filter((entry) => entry.stream && entry.respondedAt !== null).length,
-      totalRequests: this.entries.length,
-      closedByClient: this.entries.filter((entry) => entry.outcome === 'closed-by-client').length,
+      totalRequests: this.counts.requests,
+      closedByClient: this.counts.closedByClient,
     };
   }
 
+  /** Forgets the records and request counts; open connections stay counted. */
   clear(): void {
     this.entries.length = 0;
+    this.counts = { requests: 0, closedByClient: 0 };
     this.notify();
+  }
+
+  private forgetBeyondLimit(): void {
+    while (this.entries.length > this.limit) {
+      const oldestEnded = this.entries.findIndex((entry) => entry.endedAt !== null);
+      if (oldestEnded < 0) return;
+      this.entries.splice(oldestEnded, 1);
+    }
   }
 
   /**

@@ -80,12 +80,14 @@ export class KeysService {
       );
     }
     const client = this.factory.withApiKey(provider.id, key);
+    const deadline = AbortSignal.timeout(this.config.validateTimeoutMs);
     try {
-      await client.listModels(AbortSignal.timeout(this.config.validateTimeoutMs));
+      await client.listModels(deadline);
       this.audit.record(req, { event: 'validated', provider: provider.id, source, key });
       return { valid: true };
     } catch (error) {
-      const reason = validationFailureOf(client.classifyError(error));
+      // Our own deadline is known for certain; SDKs report an abort in differing ways.
+      const reason = deadline.aborted ? 'timeout' : validationFailureOf(client.classifyError(error));
       this.audit.record(req, { event: 'validation_failed', provider: provider.id, source, key, detail: reason });
       return { valid: false, reason };
     }

@@ -53,11 +53,15 @@ export class ModelCatalog {
     const cached = this.cache.get(cacheKey);
     if (cached && cached.expiresAt > Date.now()) return cached.models;
     const client = this.factory.withApiKey(provider.id, key);
+    const deadline = AbortSignal.timeout(this.config.validateTimeoutMs);
     let models: ModelSummary[];
     try {
-      models = await client.listModels(AbortSignal.timeout(this.config.validateTimeoutMs));
+      models = await client.listModels(deadline);
     } catch (error) {
-      const failure = chatFailureFromUpstream(client.classifyError(error), provider.name);
+      const failure = chatFailureFromUpstream(
+        deadline.aborted ? { kind: 'timeout' } : client.classifyError(error),
+        provider.name,
+      );
       const headers: Record<string, string> =
         failure.retryAfter !== undefined ? { 'Retry-After': String(failure.retryAfter) } : {};
       const { status, code } = HTTP_ERROR_OF[failure.code] ?? { status: 502, code: 'upstream_error' };

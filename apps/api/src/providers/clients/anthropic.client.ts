@@ -50,6 +50,8 @@ export class AnthropicClient implements ProviderClient {
         outputTokens = event.usage.output_tokens;
       }
     }
+    // The SDK ends the iteration quietly on abort; an aborted stream must not look finished.
+    signal.throwIfAborted();
     yield { type: 'finish', finishReason, usage: { inputTokens, outputTokens } };
   }
 

@@ -22,6 +22,8 @@ export function classifyHttpFailure(error: unknown, authStatuses: readonly numbe
   }
   const status = typeof candidate.status === 'number' ? candidate.status : undefined;
   if (status === undefined) {
+    // undici's "terminated": the provider answered, then the connection broke mid-stream.
+    if (isTerminated(error)) return { kind: 'upstream' };
     return { kind: 'unreachable' };
   }
   if (authStatuses.includes(status)) {
@@ -49,4 +51,14 @@ function retryAfterOf(headers: unknown): number | undefined {
   if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function isTerminated(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 4; depth++) {
+    if (typeof current !== 'object') return false;
+    const { message, cause } = current as { message?: unknown; cause?: unknown };
+    if (message === 'terminated') return true;
+    current = cause;
+  }
+  return false;
 }

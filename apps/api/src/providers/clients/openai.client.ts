@@ -41,6 +41,7 @@ export class OpenAiClient implements ProviderClient {
         finishReason = choice.finish_reason;
       }
       if (chunk.usage) {
+        signal.throwIfAborted();
         yield {
           type: 'finish',
           finishReason,
@@ -49,6 +50,8 @@ export class OpenAiClient implements ProviderClient {
         return;
       }
     }
+    // The SDK ends the iteration quietly on abort; an aborted stream must not look finished.
+    signal.throwIfAborted();
     yield { type: 'finish', finishReason };
   }
 

@@ -1,0 +1,119 @@
+import {
+  API_ROUTES,
+  CHAT_NAMESPACE,
+  type ChatClientToServerEvents,
+  type ChatDoneEvent,
+  type ChatErrorEvent,
+  type ChatServerToClientEvents,
+  type ChatStartRequest,
+  XSRF_COOKIE_NAME,
+  XSRF_HEADER_NAME,
+} from '@byok/contracts';
+import { io, type Socket } from 'socket.io-client';
+import type { BrowserClient } from './browser-client';
+
+export type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
+
+export interface StreamResult {
+  deltas: string[];
+  done?: ChatDoneEvent;
+  error?: ChatErrorEvent;
+}
+
+/** Opens the chat socket with the browser client's cookies, as the web app does. */
+export async function connectChat(client: BrowserClient, headers: Record<string, string> = {}): Promise<ChatSocket> {
+  const socket: ChatSocket = io(`${client.baseUrl}${CHAT_NAMESPACE}`, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    extraHeaders: { cookie: client.cookieHeader(), ...headers },
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (error) => reject(error));
+  });
+  return socket;
+}
+
+/** Starts a stream and collects its events until done or error. */
+export function streamOverSocket(socket: ChatSocket, request: ChatStartRequest, timeoutMs = 10_000): Promise<StreamResult> {
+  const result: StreamResult = { deltas: [] };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`stream ${request.id} did not end within ${timeoutMs} ms`)), timeoutMs);
+    const onDelta = (event: { id: string; text: string }): void => {
+      if (event.id === request.id) result.deltas.push(event.text);
+    };
+    const onDone = (event: ChatDoneEvent): void => {
+      if (event.id !== request.id) return;
+      result.done = event;
+      finish();
+    };
+    const onError = (event: ChatErrorEvent): void => {
+      if (event.id !== request.id) return;
+      result.error = event;
+      finish();
+    };
+    function finish(error?: Error): void {
+      clearTimeout(timer);
+      socket.off('chat:delta', onDelta);
+      socket.off('chat:done', onDone);
+      socket.off('chat:error', onError);
+      if (error) reject(error);
+      else resolve(result);
+    }
+    socket.on('chat:delta', onDelta);
+    socket.on('chat:done', onDone);
+    socket.on('chat:error', onError);
+    socket.emit('chat:start', request);
+  });
+}
+
+export interface SseEvent {
+  event: string;
+  data: unknown;
+}
+
+/** POSTs to the SSE endpoint and parses events as they arrive; `onEvent` may abort the request. */
+export async function streamOverSse(
+  client: BrowserClient,
+  request: ChatStartRequest,
+  options: { signal?: AbortSignal; onEvent?: (event: SseEvent) => void } = {},
+): Promise<{ status: number; events: SseEvent[]; contentType: string | null }> {
+  const response = await fetch(`${client.baseUrl}${API_ROUTES.chatStream}`, {
+    method: 'POST',
+    body: JSON.stringify(request),
+    signal: options.signal,
+    headers: {
+      'content-type': 'application/json',
+      cookie: client.cookieHeader(),
+      [XSRF_HEADER_NAME]: client.cookies.get(XSRF_COOKIE_NAME) ?? '',
+    },
+  });
+  const events: SseEvent[] = [];
+  const contentType = response.headers.get('content-type');
+  if (!response.body || !contentType?.startsWith('text/event-stream')) {
+    events.push({ event: 'http', data: await response.json() });
+    return { status: response.status, events, contentType };
+  }
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for await (const chunk of response.body) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let boundary = buffer.indexOf('\n\n');
+      while (boundary >= 0) {
+        const block = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        const parsed = { event, data: data === undefined ? undefined : (JSON.parse(data) as unknown) };
+        events.push(parsed);
+        options.onEvent?.(parsed);
+        boundary = buffer.indexOf('\n\n');
+      }
+    }
+  } catch (error) {
+    if (!options.signal?.aborted) throw error;
+  }
+  return { status: response.status, events, contentType };
+}

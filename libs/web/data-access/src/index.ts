@@ -1,0 +1,16 @@
+export { API_BASE_URL, apiUrl } from './lib/api-base-url';
+export { apiErrorCode, apiErrorMessage } from './lib/api-error-message';
+export { ProviderKeysClient } from './lib/provider-keys-client';
+export { ProviderModelsClient } from './lib/provider-models-client';
+export {
+  CHAT_SOCKET_FACTORY,
+  ChatSocket,
+  chatSocketTarget,
+  newStreamId,
+  type ChatClientSocket,
+  type ChatSocketFactory,
+  type ChatSocketOptions,
+  type ChatStreamError,
+  type ChatStreamErrorCode,
+  type ChatStreamEvent,
+} from './lib/chat-socket';

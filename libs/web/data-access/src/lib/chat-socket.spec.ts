@@ -1,0 +1,246 @@
+import { TestBed } from '@angular/core/testing';
+import type { ChatStartRequest } from '@byok/contracts';
+import type { Subscription } from 'rxjs';
+import {
+  CHAT_SOCKET_FACTORY,
+  ChatSocket,
+  chatSocketTarget,
+  newStreamId,
+  type ChatClientSocket,
+  type ChatSocketOptions,
+  type ChatStreamEvent,
+} from './chat-socket';
+
+type Handler = (...args: unknown[]) => void;
+
+/** The part of a socket.io client socket that ChatSocket uses, driven by the test as the server. */
+class FakeSocket {
+  connected = false;
+  /** True while the socket is connected or trying to (socket.io's `active`). */
+  active = true;
+  readonly emitted: Array<[string, unknown]> = [];
+  readonly calls: string[] = [];
+  private readonly handlers = new Map<string, Handler[]>();
+
+  on(event: string, handler: Handler): this {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
+    return this;
+  }
+
+  emit(event: string, payload: unknown): this {
+    this.emitted.push([event, payload]);
+    return this;
+  }
+
+  connect(): this {
+    this.calls.push('connect');
+    this.active = true;
+    return this;
+  }
+
+  disconnect(): this {
+    this.calls.push('disconnect');
+    const wasConnected = this.connected;
+    this.connected = false;
+    this.active = false;
+    if (wasConnected) {
+      this.fire('disconnect', 'io client disconnect');
+    }
+    return this;
+  }
+
+  serverAccepts(): void {
+    this.connected = true;
+    this.fire('connect');
+  }
+
+  fire(event: string, ...args: unknown[]): void {
+    for (const handler of this.handlers.get(event) ?? []) {
+      handler(...args);
+    }
+  }
+}
+
+function request(id: string, text = 'Hi'): ChatStartRequest {
+  return { id, provider: 'openai', model: 'gpt-4o', messages: [{ role: 'user', content: text }] };
+}
+
+describe('ChatSocket', () => {
+  let fake: FakeSocket;
+  let created: Array<{ uri: string; options: ChatSocketOptions }>;
+  let socket: ChatSocket;
+
+  function record(stream: ReturnType<ChatSocket['stream']>): { events: ChatStreamEvent[]; completed: () => boolean; subscription: Subscription } {
+    const events: ChatStreamEvent[] = [];
+    let completed = false;
+    const subscription = stream.subscribe({ next: (event) => events.push(event), complete: () => (completed = true) });
+    return { events, completed: () => completed, subscription };
+  }
+
+  beforeEach(() => {
+    fake = new FakeSocket();
+    created = [];
+    TestBed.configureTestingModule({
+      providers: [
+        {
+          provide: CHAT_SOCKET_FACTORY,
+          useValue: (uri: string, options: ChatSocketOptions) => {
+            created.push({ uri, options });
+            return fake as unknown as ChatClientSocket;
+          },
+        },
+      ],
+    });
+    socket = TestBed.inject(ChatSocket);
+  });
+
+  it('connects to the /chat namespace with credentials, WebSocket first and a polling fallback', () => {
+    socket.connect();
+
+    expect(created).toEqual([
+      {
+        uri: '/chat',
+        options: expect.objectContaining({
+          path: '/socket.io',
+          withCredentials: true,
+          transports: ['websocket', 'polling'],
+        }),
+      },
+    ]);
+  });
+
+  it('sends chat:start once connected and yields the deltas of that stream in order, then done', () => {
+    const stream = record(socket.stream(request('s1')));
+    expect(fake.emitted).toEqual([]);
+
+    fake.serverAccepts();
+    expect(fake.emitted).toEqual([['chat:start', request('s1')]]);
+    expect(socket.connected()).toBe(true);
+
+    fake.fire('chat:delta', { id: 's1', text: 'Hel' });
+    fake.fire('chat:delta', { id: 'other', text: 'not mine' });
+    fake.fire('chat:delta', { id: 's1', text: 'lo' });
+    fake.fire('chat:done', { id: 's1', finishReason: 'stop', credentialSource: 'session' });
+
+    expect(stream.events).toEqual([
+      { type: 'delta', text: 'Hel' },
+      { type: 'delta', text: 'lo' },
+      { type: 'done', done: { id: 's1', finishReason: 'stop', credentialSource: 'session' } },
+    ]);
+    expect(stream.completed()).toBe(true);
+  });
+
+  it('sends chat:cancel when the caller stops a running stream, and nothing more arrives', () => {
+    fake.serverAccepts();
+    const stream = record(socket.stream(request('s1')));
+
+    socket.cancel('s1');
+    fake.fire('chat:delta', { id: 's1', text: 'late' });
+
+    expect(fake.emitted).toContainEqual(['chat:cancel', { id: 's1' }]);
+    expect(stream.events).toEqual([]);
+    expect(stream.completed()).toBe(true);
+  });
+
+  it('cancels on the server when the subscriber unsubscribes', () => {
+    fake.serverAccepts();
+    record(socket.stream(request('s1'))).subscription.unsubscribe();
+
+    expect(fake.emitted).toEqual([
+      ['chat:start', request('s1')],
+      ['chat:cancel', { id: 's1' }],
+    ]);
+  });
+
+  it('does not cancel a stream that already finished', () => {
+    fake.serverAccepts();
+    const stream = record(socket.stream(request('s1')));
+    fake.fire('chat:done', { id: 's1', finishReason: 'stop', credentialSource: 'env' });
+    stream.subscription.unsubscribe();
+
+    expect(fake.emitted.map(([event]) => event)).toEqual(['chat:start']);
+  });
+
+  it("yields the server's error with its code and retryAfter, then completes", () => {
+    fake.serverAccepts();
+    const stream = record(socket.stream(request('s1')));
+    fake.fire('chat:error', { id: 's1', code: 'rate_limited', message: 'Slow down.', retryAfter: 12 });
+
+    expect(stream.events).toEqual([
+      { type: 'error', error: { code: 'rate_limited', message: 'Slow down.', retryAfter: 12 } },
+    ]);
+    expect(stream.completed()).toBe(true);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('reconnects (a new handshake carries the new session cookie) on a session_changed error', () => {
+    fake.serverAccepts();
+    const stream = record(socket.stream(request('s1')));
+    fake.fire('chat:error', { id: 's1', code: 'session_changed', message: 'Your session changed.' });
+
+    expect(stream.events).toEqual([
+      { type: 'error', error: { code: 'session_changed', message: 'Your session changed.' } },
+    ]);
+    expect(fake.calls).toEqual(['disconnect', 'connect']);
+  });
+
+  it('ends running streams on reconnect and holds new ones until the new connection is up', () => {
+    fake.serverAccepts();
+    const running = record(socket.stream(request('s1')));
+
+    socket.reconnect();
+    const next = record(socket.stream(request('s2')));
+
+    expect(fake.calls).toEqual(['disconnect', 'connect']);
+    expect(running.events).toEqual([
+      { type: 'error', error: { code: 'disconnected', message: expect.stringContaining('interrupted') } },
+    ]);
+    expect(fake.emitted.map(([event]) => event)).toEqual(['chat:start']);
+
+    fake.serverAccepts();
+    expect(fake.emitted).toEqual([
+      ['chat:start', request('s1')],
+      ['chat:start', request('s2')],
+    ]);
+    expect(next.completed()).toBe(false);
+  });
+
+  it('fails waiting streams when the server cannot be reached, and never sends them later', () => {
+    const stream = record(socket.stream(request('s1')));
+    fake.fire('connect_error', new Error('xhr poll error'));
+
+    expect(stream.events).toEqual([
+      { type: 'error', error: { code: 'disconnected', message: expect.stringContaining('could not be reached') } },
+    ]);
+    fake.serverAccepts();
+    expect(fake.emitted).toEqual([]);
+  });
+
+  it('does not create a socket just to reconnect it', () => {
+    socket.reconnect();
+
+    expect(created).toEqual([]);
+  });
+});
+
+describe('chatSocketTarget', () => {
+  it.each([
+    ['', { uri: '/chat', path: '/socket.io' }],
+    ['/byok/', { uri: '/chat', path: '/byok/socket.io' }],
+    ['https://chat.example.com', { uri: 'https://chat.example.com/chat', path: '/socket.io' }],
+    ['https://example.com/byok/', { uri: 'https://example.com/chat', path: '/byok/socket.io' }],
+  ])('keeps the /chat namespace and moves only the engine path for base URL %j', (baseUrl, target) => {
+    expect(chatSocketTarget(baseUrl)).toEqual(target);
+  });
+});
+
+describe('newStreamId', () => {
+  it('makes distinct ids within the contract limit', () => {
+    const ids = new Set(Array.from({ length: 100 }, () => newStreamId()));
+
+    expect(ids.size).toBe(100);
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{32}$/);
+    }
+  });
+});

@@ -1,0 +1,213 @@
+import { DestroyRef, Injectable, InjectionToken, inject, signal } from '@angular/core';
+import {
+  CHAT_NAMESPACE,
+  type ChatClientToServerEvents,
+  type ChatDoneEvent,
+  type ChatErrorCode,
+  type ChatServerToClientEvents,
+  type ChatStartRequest,
+} from '@byok/contracts';
+import { Observable, type Subscriber } from 'rxjs';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { API_BASE_URL } from './api-base-url';
+
+export type ChatClientSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
+export type ChatSocketOptions = Partial<ManagerOptions & SocketOptions>;
+export type ChatSocketFactory = (uri: string, options: ChatSocketOptions) => ChatClientSocket;
+
+/** How the socket is made; tests replace it with a fake. */
+export const CHAT_SOCKET_FACTORY = new InjectionToken<ChatSocketFactory>('CHAT_SOCKET_FACTORY', {
+  providedIn: 'root',
+  factory: () => io,
+});
+
+/** The server's chat error codes, plus the failure only the client can see: a lost connection. */
+export type ChatStreamErrorCode = ChatErrorCode | 'disconnected';
+
+export interface ChatStreamError {
+  readonly code: ChatStreamErrorCode;
+  readonly message: string;
+  /** Seconds to wait before retrying, when the provider said. */
+  readonly retryAfter?: number;
+}
+
+/** What one stream yields; it completes after `done` or `error`. */
+export type ChatStreamEvent =
+  | { readonly type: 'delta'; readonly text: string }
+  | { readonly type: 'done'; readonly done: ChatDoneEvent }
+  | { readonly type: 'error'; readonly error: ChatStreamError };
+
+/**
+ * Where the socket connects for a given API base URL. The namespace is always `/chat`; a path
+ * prefix moves the engine's endpoint (`/prefix/socket.io`), not the namespace.
+ */
+export function chatSocketTarget(baseUrl: string): { uri: string; path: string } {
+  const trimmed = baseUrl.replace(/\/+$/, '');
+  if (/^https?:\/\//i.test(trimmed)) {
+    const url = new URL(trimmed);
+    return { uri: url.origin + CHAT_NAMESPACE, path: `${url.pathname.replace(/\/+$/, '')}/socket.io` };
+  }
+  return { uri: CHAT_NAMESPACE, path: `${trimmed}/socket.io` };
+}
+
+/**
+ * A stream id the server accepts (at most 64 characters). `crypto.randomUUID` would be simpler
+ * but only exists in secure contexts, and the app may be tried over plain HTTP on a LAN.
+ */
+export function newStreamId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+const CONNECTION_LOST = 'The connection to the chat server was interrupted. Try again.';
+const CONNECTION_FAILED = 'The chat server could not be reached. Check your connection and try again.';
+
+/**
+ * The chat gateway over socket.io, one observable per stream. Subscribing starts the stream,
+ * unsubscribing cancels it on the server.
+ */
+@Injectable({ providedIn: 'root' })
+export class ChatSocket {
+  private readonly factory = inject(CHAT_SOCKET_FACTORY);
+  private readonly baseUrl = inject(API_BASE_URL);
+  private socket: ChatClientSocket | null = null;
+  /**
+   * Streams not sent yet. They wait for a connection rather than relying on socket.io's send
+   * buffer, so a stream that failed while offline is not started later behind the user's back,
+   * and one asked for during a reconnect goes out with the new session cookie.
+   */
+  private readonly waiting = new Map<string, { request: ChatStartRequest; subscriber: Subscriber<ChatStreamEvent> }>();
+  private readonly running = new Map<string, Subscriber<ChatStreamEvent>>();
+  private readonly connectedState = signal(false);
+
+  readonly connected = this.connectedState.asReadonly();
+
+  constructor() {
+    inject(DestroyRef).onDestroy(() => this.disconnect());
+  }
+
+  connect(): void {
+    const socket = this.ensureSocket();
+    if (!socket.active) {
+      socket.connect();
+    }
+  }
+
+  /** Closes the connection and ends every stream with a `disconnected` error. */
+  disconnect(): void {
+    this.socket?.disconnect();
+    this.failWaiting(CONNECTION_LOST);
+  }
+
+  /**
+   * Setting or clearing a key regenerates the server session id. The socket authenticated with
+   * the old cookie during its handshake, so only a new handshake picks up the new session.
+   */
+  reconnect(): void {
+    if (!this.socket) {
+      return;
+    }
+    this.socket.disconnect();
+    this.socket.connect();
+  }
+
+  stream(request: ChatStartRequest): Observable<ChatStreamEvent> {
+    return new Observable<ChatStreamEvent>((subscriber) => {
+      const socket = this.ensureSocket();
+      if (socket.connected) {
+        this.running.set(request.id, subscriber);
+        socket.emit('chat:start', request);
+      } else {
+        this.waiting.set(request.id, { request, subscriber });
+        if (!socket.active) {
+          socket.connect();
+        }
+      }
+      return () => this.cancel(request.id);
+    });
+  }
+
+  /** Stops a stream: the server aborts the upstream request at once. */
+  cancel(id: string): void {
+    const waiting = this.waiting.get(id);
+    if (waiting) {
+      this.waiting.delete(id);
+      waiting.subscriber.complete();
+      return;
+    }
+    const running = this.running.get(id);
+    if (running) {
+      this.running.delete(id);
+      this.socket?.emit('chat:cancel', { id });
+      running.complete();
+    }
+  }
+
+  private ensureSocket(): ChatClientSocket {
+    if (this.socket) {
+      return this.socket;
+    }
+    const { uri, path } = chatSocketTarget(this.baseUrl);
+    const socket = this.factory(uri, {
+      path,
+      withCredentials: true,
+      transports: ['websocket', 'polling'],
+      // Without it socket.io never falls back to long-polling when a proxy blocks WebSockets.
+      tryAllTransports: true,
+    });
+    socket.on('connect', () => {
+      this.connectedState.set(true);
+      const waiting = [...this.waiting.values()];
+      this.waiting.clear();
+      for (const { request, subscriber } of waiting) {
+        this.running.set(request.id, subscriber);
+        socket.emit('chat:start', request);
+      }
+    });
+    socket.on('disconnect', () => {
+      this.connectedState.set(false);
+      // The server drops a socket's streams with it; nothing more will arrive for them.
+      const running = [...this.running.values()];
+      this.running.clear();
+      this.fail(running, CONNECTION_LOST);
+    });
+    socket.on('connect_error', () => {
+      this.connectedState.set(false);
+      this.failWaiting(CONNECTION_FAILED);
+    });
+    socket.on('chat:delta', ({ id, text }) => this.running.get(id)?.next({ type: 'delta', text }));
+    socket.on('chat:done', (done) => this.finish(done.id, { type: 'done', done }));
+    socket.on('chat:error', ({ id, code, message, retryAfter }) => {
+      const error: ChatStreamError = retryAfter === undefined ? { code, message } : { code, message, retryAfter };
+      this.finish(id, { type: 'error', error });
+      if (code === 'session_changed') {
+        this.reconnect();
+      }
+    });
+    this.socket = socket;
+    return socket;
+  }
+
+  private finish(id: string, event: ChatStreamEvent): void {
+    const subscriber = this.running.get(id);
+    if (!subscriber) {
+      return;
+    }
+    this.running.delete(id);
+    subscriber.next(event);
+    subscriber.complete();
+  }
+
+  private failWaiting(message: string): void {
+    const waiting = [...this.waiting.values()].map((entry) => entry.subscriber);
+    this.waiting.clear();
+    this.fail(waiting, message);
+  }
+
+  private fail(subscribers: readonly Subscriber<ChatStreamEvent>[], message: string): void {
+    for (const subscriber of subscribers) {
+      subscriber.next({ type: 'error', error: { code: 'disconnected', message } });
+      subscriber.complete();
+    }
+  }
+}

@@ -1,0 +1,376 @@
+import { LiveAnnouncer } from '@angular/cdk/a11y';
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { type ComponentFixture, TestBed } from '@angular/core/testing';
+import { MATERIAL_ANIMATIONS } from '@angular/material/core';
+import {
+  API_ROUTES,
+  BUILT_IN_KEY_FORMATS,
+  type ApiErrorBody,
+  type ProviderKeyStatus,
+  type ProviderKeysResponse,
+  type ValidateProviderKeyResponse,
+} from '@byok/contracts';
+import { KeysPanel } from './keys-panel';
+
+const OPENAI_KEY = 'sk-proj-Q7xW2mPz9LkT4vR8nB3cY6hJ';
+
+function provider(overrides: Partial<ProviderKeyStatus> & Pick<ProviderKeyStatus, 'id' | 'name'>): ProviderKeyStatus {
+  return {
+    source: 'none',
+    masked: null,
+    editable: true,
+    lockedReason: null,
+    policy: 'env-first',
+    expiresAt: null,
+    keyRequired: true,
+    keyFormat: BUILT_IN_KEY_FORMATS.openai,
+    ...overrides,
+  };
+}
+
+const openaiNone = provider({ id: 'openai', name: 'OpenAI' });
+const openaiSession = provider({
+  id: 'openai',
+  name: 'OpenAI',
+  source: 'session',
+  masked: 'sk-…Y6hJ',
+  expiresAt: '2026-11-25T20:00:00.000Z',
+});
+const anthropicEnvLocked = provider({
+  id: 'anthropic',
+  name: 'Anthropic',
+  source: 'env',
+  editable: false,
+  policy: 'env-only',
+  lockedReason: 'Your administrator provides the Anthropic key; it cannot be changed here.',
+  keyFormat: BUILT_IN_KEY_FORMATS.anthropic,
+});
+
+describe('KeysPanel', () => {
+  let fixture: ComponentFixture<KeysPanel>;
+  let http: HttpTestingController;
+  let changes: ProviderKeyStatus[][];
+
+  function byTestId<T extends HTMLElement = HTMLElement>(id: string): T | null {
+    return (fixture.nativeElement as HTMLElement).querySelector<T>(`[data-testid="${id}"]`);
+  }
+
+  function inDocument<T extends HTMLElement = HTMLElement>(id: string): T | null {
+    return document.querySelector<T>(`[data-testid="${id}"]`);
+  }
+
+  function text(id: string): string | undefined {
+    return byTestId(id)?.textContent?.trim();
+  }
+
+  async function render(providers: ProviderKeyStatus[], inputs: Record<string, unknown> = {}): Promise<void> {
+    fixture = TestBed.createComponent(KeysPanel);
+    for (const [name, value] of Object.entries(inputs)) {
+      fixture.componentRef.setInput(name, value);
+    }
+    fixture.componentInstance.keysChanged.subscribe((list) => changes.push(list));
+    await fixture.whenStable();
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers } satisfies ProviderKeysResponse);
+    await fixture.whenStable();
+  }
+
+  async function type(id: string, value: string): Promise<void> {
+    const input = byTestId<HTMLInputElement>(`key-input-${id}`);
+    if (!input) {
+      throw new Error(`no key input for ${id}`);
+    }
+    input.value = value;
+    input.dispatchEvent(new Event('input'));
+    await fixture.whenStable();
+  }
+
+  async function click(element: HTMLElement | null): Promise<void> {
+    if (!element) {
+      throw new Error('nothing to click');
+    }
+    element.click();
+    await fixture.whenStable();
+  }
+
+  beforeEach(() => {
+    changes = [];
+    TestBed.configureTestingModule({
+      imports: [KeysPanel],
+      providers: [
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        { provide: MATERIAL_ANIMATIONS, useValue: { animationsDisabled: true } },
+      ],
+    });
+    http = TestBed.inject(HttpTestingController);
+  });
+
+  afterEach(() => http.verify());
+
+  it('shows a loading state until the key status arrives', async () => {
+    fixture = TestBed.createComponent(KeysPanel);
+    await fixture.whenStable();
+
+    expect(text('keys-loading')).toContain('Loading API keys');
+    expect(byTestId('keys-loading')?.getAttribute('role')).toBe('status');
+    expect(byTestId('provider-row-openai')).toBeNull();
+
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openaiNone] });
+    await fixture.whenStable();
+
+    expect(byTestId('keys-loading')).toBeNull();
+    expect(byTestId('provider-row-openai')).not.toBeNull();
+  });
+
+  it('is a collapsible panel titled "API keys", expanded unless told otherwise', async () => {
+    await render([openaiNone], { expanded: false });
+    const panel = byTestId('keys-panel');
+    const header = panel?.querySelector<HTMLElement>('mat-expansion-panel-header');
+
+    expect(header?.textContent).toContain('API keys');
+    expect(header?.getAttribute('aria-expanded')).toBe('false');
+
+    await click(header ?? null);
+    expect(header?.getAttribute('aria-expanded')).toBe('true');
+  });
+
+  it('explains where keys come from, the precedence and how long a key is kept', async () => {
+    await render([openaiSession]);
+    const info = text('keys-info') ?? '';
+
+    expect(info).toContain("The server's key takes precedence over yours, unless the administrator's policy");
+    expect(info).toContain('kept only in your session on the server, encrypted');
+    expect(info).toContain('deleted when the session ends');
+    expect(text('provider-row-openai')).toContain('Your key expires');
+  });
+
+  it('shows a provider locked by policy as disabled, with its reason and no Set or Clear', async () => {
+    await render([anthropicEnvLocked]);
+
+    expect(text('key-source-anthropic')).toBe('ENV');
+    expect(text('locked-reason-anthropic')).toBe(anthropicEnvLocked.lockedReason);
+    expect(byTestId<HTMLInputElement>('key-input-anthropic')?.disabled).toBe(true);
+    expect(byTestId('set-key-anthropic')).toBeNull();
+    expect(byTestId('clear-key-anthropic')).toBeNull();
+    expect(byTestId('masked-key-anthropic')).toBeNull();
+  });
+
+  it('labels the source chip for screen readers and shows the masked session key', async () => {
+    await render([openaiSession]);
+    const row = byTestId('provider-row-openai');
+
+    expect(text('key-source-openai')).toBe('SESSION');
+    expect(row?.querySelector('.visually-hidden')?.textContent).toBe('Key source:');
+    expect(text('masked-key-openai')).toBe('sk-…Y6hJ');
+    expect(byTestId('clear-key-openai')).not.toBeNull();
+  });
+
+  it('clears a session key after confirmation, then shows none and reports the change', async () => {
+    await render([openaiSession]);
+
+    await click(byTestId('clear-key-openai'));
+    http.expectNone(API_ROUTES.clearProviderKey);
+    expect(document.querySelector('[role="alertdialog"]')?.textContent).toContain('Clear your OpenAI key?');
+
+    await click(inDocument('confirm-clear'));
+    const request = http.expectOne(API_ROUTES.clearProviderKey);
+    expect(request.request.method).toBe('POST');
+    expect(request.request.body).toEqual({ provider: 'openai' });
+    expect(byTestId('key-busy-openai')).not.toBeNull();
+    expect(byTestId<HTMLButtonElement>('validate-key-openai')?.disabled).toBe(true);
+
+    request.flush({ providers: [openaiNone] } satisfies ProviderKeysResponse);
+    await fixture.whenStable();
+
+    expect(text('key-source-openai')).toBe('none');
+    expect(byTestId('masked-key-openai')).toBeNull();
+    expect(byTestId('clear-key-openai')).toBeNull();
+    expect(byTestId('key-busy-openai')).toBeNull();
+    expect(changes).toEqual([[openaiNone]]);
+  });
+
+  it('keeps the key when the confirmation is cancelled', async () => {
+    await render([openaiSession]);
+
+    await click(byTestId('clear-key-openai'));
+    await click(inDocument('cancel-clear'));
+
+    http.expectNone(API_ROUTES.clearProviderKey);
+    expect(text('key-source-openai')).toBe('SESSION');
+  });
+
+  it('catches a malformed key in the form and sends no request', async () => {
+    await render([openaiNone]);
+
+    await type('openai', 'sk-ant-api03-Zr5Tq8Wm2Xv9Kp4Ln7Bc');
+    await click(byTestId('set-key-openai'));
+
+    http.expectNone(API_ROUTES.setProviderKey);
+    expect(text('key-error-openai')).toBe("This looks like another provider's key, not a key for OpenAI.");
+    expect(byTestId('key-input-openai')?.getAttribute('aria-invalid')).toBe('true');
+
+    await type('openai', OPENAI_KEY);
+    expect(byTestId('key-error-openai')).toBeNull();
+  });
+
+  it('sets a valid key: posts it, shows SESSION with the masked key, empties the field and announces it', async () => {
+    const announce = vi.spyOn(TestBed.inject(LiveAnnouncer), 'announce');
+    await render([openaiNone, anthropicEnvLocked]);
+
+    await type('openai', OPENAI_KEY);
+    await click(byTestId('set-key-openai'));
+
+    const request = http.expectOne(API_ROUTES.setProviderKey);
+    expect(request.request.body).toEqual({ provider: 'openai', apiKey: OPENAI_KEY });
+    expect(byTestId<HTMLButtonElement>('set-key-openai')?.disabled).toBe(true);
+    expect(byTestId('provider-row-openai')?.getAttribute('aria-busy')).toBe('true');
+
+    request.flush(openaiSession);
+    await fixture.whenStable();
+
+    expect(text('key-source-openai')).toBe('SESSION');
+    expect(text('masked-key-openai')).toBe('sk-…Y6hJ');
+    expect(byTestId<HTMLInputElement>('key-input-openai')?.value).toBe('');
+    expect(byTestId<HTMLButtonElement>('set-key-openai')?.disabled).toBe(false);
+    expect(changes).toEqual([[openaiSession, anthropicEnvLocked]]);
+    expect(announce).toHaveBeenCalledWith('OpenAI key saved. It is kept in your session only.', 'polite');
+    expect(document.querySelector('mat-snack-bar-container')?.textContent).toContain('OpenAI key saved');
+  });
+
+  it("shows the API's error message inline and keeps the typed key (409 policy)", async () => {
+    await render([openaiNone]);
+
+    await type('openai', OPENAI_KEY);
+    await click(byTestId('set-key-openai'));
+    const body: ApiErrorBody = {
+      statusCode: 409,
+      code: 'policy_forbids_user_key',
+      message: 'The administrator does not allow your own OpenAI key.',
+    };
+    http.expectOne(API_ROUTES.setProviderKey).flush(body, { status: 409, statusText: 'Conflict' });
+    await fixture.whenStable();
+
+    expect(byTestId('key-error-openai')?.closest('[role="alert"]')).not.toBeNull();
+    expect(text('key-error-openai')).toBe('The administrator does not allow your own OpenAI key.');
+    expect(text('key-source-openai')).toBe('none');
+    expect(byTestId<HTMLInputElement>('key-input-openai')?.value).toBe(OPENAI_KEY);
+    expect(changes).toEqual([]);
+  });
+
+  it('validates the typed key and says "Key works"', async () => {
+    await render([openaiNone]);
+
+    await type('openai', OPENAI_KEY);
+    await click(byTestId('validate-key-openai'));
+    const request = http.expectOne(API_ROUTES.validateProviderKey);
+    expect(request.request.body).toEqual({ provider: 'openai', apiKey: OPENAI_KEY });
+    request.flush({ valid: true } satisfies ValidateProviderKeyResponse);
+    await fixture.whenStable();
+
+    expect(text('validation-result-openai')).toContain('Key works');
+    expect(byTestId('validation-result-openai')?.closest('[role="status"]')).not.toBeNull();
+  });
+
+  it.each([
+    ['invalid', 'The provider rejected this key.'],
+    ['rate_limited', 'The provider is limiting requests right now'],
+    ['unreachable', 'The provider could not be reached'],
+    ['timeout', 'The provider took too long to answer'],
+  ] as const)('explains a failed validation (%s) in a sentence', async (reason, sentence) => {
+    await render([anthropicEnvLocked]);
+
+    await click(byTestId('validate-key-anthropic'));
+    const request = http.expectOne(API_ROUTES.validateProviderKey);
+    expect(request.request.body).toEqual({ provider: 'anthropic' });
+    request.flush({ valid: false, reason } satisfies ValidateProviderKeyResponse);
+    await fixture.whenStable();
+
+    expect(text('validation-result-anthropic')).toContain(sentence);
+  });
+
+  it('asks for a key before validating when there is none to check', async () => {
+    await render([openaiNone]);
+
+    await click(byTestId('validate-key-openai'));
+
+    http.expectNone(API_ROUTES.validateProviderKey);
+    expect(text('key-error-openai')).toBe('Enter a OpenAI API key to check it.');
+  });
+
+  it('shows and hides the typed key with a labelled toggle button', async () => {
+    await render([openaiNone]);
+    const input = byTestId<HTMLInputElement>('key-input-openai');
+    const toggle = byTestId('toggle-key-visibility-openai');
+
+    expect(input?.type).toBe('password');
+    expect(toggle?.getAttribute('aria-label')).toBe('Show OpenAI key');
+    expect(toggle?.getAttribute('aria-pressed')).toBe('false');
+
+    await click(toggle);
+    expect(input?.type).toBe('text');
+    expect(toggle?.getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('focuses the key field of the provider named by focusProvider', async () => {
+    await render([anthropicEnvLocked, openaiNone], { focusProvider: 'openai', expanded: false });
+
+    expect(byTestId('keys-panel')?.querySelector('mat-expansion-panel-header')?.getAttribute('aria-expanded')).toBe(
+      'true',
+    );
+    expect(document.activeElement).toBe(byTestId('key-input-openai'));
+  });
+
+  it('sends its requests to apiBaseUrl when given', async () => {
+    fixture = TestBed.createComponent(KeysPanel);
+    fixture.componentRef.setInput('apiBaseUrl', '/byok');
+    await fixture.whenStable();
+
+    http.expectOne(`/byok${API_ROUTES.providerKeys}`).flush({ providers: [] });
+    await fixture.whenStable();
+    expect(text('keys-empty')).toContain('No providers');
+  });
+
+  it('shows why the keys could not be loaded, and loads again on retry', async () => {
+    fixture = TestBed.createComponent(KeysPanel);
+    await fixture.whenStable();
+    const body: ApiErrorBody = { statusCode: 503, code: 'store_unavailable', message: 'The session store is unavailable.' };
+    http.expectOne(API_ROUTES.providerKeys).flush(body, { status: 503, statusText: 'Service Unavailable' });
+    await fixture.whenStable();
+
+    expect(byTestId('keys-load-error')?.getAttribute('role')).toBe('alert');
+    expect(text('keys-load-error')).toContain('The session store is unavailable.');
+
+    const retry = Array.from((fixture.nativeElement as HTMLElement).querySelectorAll('button')).find((button) =>
+      button.textContent?.includes('Try again'),
+    );
+    await click(retry ?? null);
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openaiNone] });
+    await fixture.whenStable();
+
+    expect(text('key-source-openai')).toBe('none');
+  });
+
+  it('clears every session key at once after confirmation', async () => {
+    const anthropicSession = provider({
+      id: 'anthropic',
+      name: 'Anthropic',
+      source: 'session',
+      masked: 'sk-ant-…n7Bc',
+      keyFormat: BUILT_IN_KEY_FORMATS.anthropic,
+    });
+    await render([openaiSession, anthropicSession]);
+
+    await click(byTestId('clear-all-keys'));
+    await click(inDocument('confirm-clear'));
+    const request = http.expectOne(API_ROUTES.clearProviderKey);
+    expect(request.request.body).toEqual({ all: true });
+    const cleared = [openaiNone, provider({ id: 'anthropic', name: 'Anthropic' })];
+    request.flush({ providers: cleared });
+    await fixture.whenStable();
+
+    expect(text('key-source-openai')).toBe('none');
+    expect(text('key-source-anthropic')).toBe('none');
+    expect(changes).toEqual([cleared]);
+  });
+});
