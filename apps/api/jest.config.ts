@@ -10,4 +10,6 @@ export default {
     '^@byok/fake-upstream$': '<rootDir>/../../tools/fake-upstream/src/index.ts',
   },
   testTimeout: 30_000,
+  // A failed assertion can skip a test's cleanup and leave a server open; never hang CI on it.
+  forceExit: true,
 };

@@ -22,7 +22,12 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   app.useLogger(logger);
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
-  app.use(helmet());
+  app.use(
+    helmet({
+      // Plain-HTTP deployments (a LAN host, a dev box) would otherwise have every asset upgraded to https.
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
   app.enableCors({ origin: config.allowedOrigins, credentials: true });
   app.setGlobalPrefix('api');
   app.useGlobalPipes(createValidationPipe());

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { createApp } from '../../src/app.factory';
 import { loadConfig } from '../../src/config/app-config';
 import { LogCapture } from './log-capture';
@@ -21,6 +22,9 @@ export class ApiInstance {
   static async start(env: Record<string, string | undefined> = {}): Promise<ApiInstance> {
     const config = loadConfig({ ...TEST_SECRETS, LOG_LEVEL: 'debug', ...env });
     const logs = new LogCapture();
+    // nestjs-pino keeps one process-wide logger for lines outside an HTTP request (socket
+    // handlers, startup); several instances share a test process, so the newest one gets it.
+    __resetOutOfContextForTests();
     const app = await createApp({ config, logDestination: logs });
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address();

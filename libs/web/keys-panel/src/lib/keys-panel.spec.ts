@@ -295,7 +295,7 @@ describe('KeysPanel', () => {
     await click(byTestId('validate-key-openai'));
 
     http.expectNone(API_ROUTES.validateProviderKey);
-    expect(text('key-error-openai')).toBe('Enter a OpenAI API key to check it.');
+    expect(text('key-error-openai')).toBe('Enter an API key for OpenAI to check it.');
   });
 
   it('shows and hides the typed key with a labelled toggle button', async () => {

@@ -174,7 +174,7 @@ export class ProviderKeyRow {
     }
     const typed = status.editable ? this.keyControl.value : '';
     if (typed === '' && status.source === 'none') {
-      this.showFormatError(`Enter a ${status.name} API key to check it.`);
+      this.showFormatError(`Enter an API key for ${status.name} to check it.`);
       return;
     }
     if (typed !== '' && !this.passesFormatCheck(typed)) {

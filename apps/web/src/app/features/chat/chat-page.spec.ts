@@ -1,17 +1,24 @@
+import { LiveAnnouncer } from '@angular/cdk/a11y';
 import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { type ComponentFixture, TestBed } from '@angular/core/testing';
+import { MATERIAL_ANIMATIONS } from '@angular/material/core';
+import { MatDialog } from '@angular/material/dialog';
 import {
   API_ROUTES,
+  BUILT_IN_KEY_FORMATS,
   type ApiErrorBody,
   type ProviderKeyStatus,
   type ProviderKeysResponse,
+  type ProviderModelsResponse,
 } from '@byok/contracts';
+import { ChatSocket } from '@byok/web/data-access';
+import { ProviderKeysStore } from '../../core/provider-keys-store';
+import { FakeChatSocket } from '../../testing/fake-chat-socket';
+import { SettingsDialog } from '../settings/settings-dialog';
 import { ChatPage } from './chat-page';
 
-function provider(
-  overrides: Partial<ProviderKeyStatus> & Pick<ProviderKeyStatus, 'id' | 'name'>,
-): ProviderKeyStatus {
+function provider(overrides: Partial<ProviderKeyStatus> & Pick<ProviderKeyStatus, 'id' | 'name'>): ProviderKeyStatus {
   return {
     source: 'none',
     masked: null,
@@ -20,122 +27,307 @@ function provider(
     policy: 'env-first',
     expiresAt: null,
     keyRequired: true,
-    keyFormat: { prefixes: [], foreignPrefixes: [], minLength: 8, maxLength: 512 },
+    keyFormat: BUILT_IN_KEY_FORMATS.openai,
     ...overrides,
   };
 }
 
+const openai = provider({ id: 'openai', name: 'OpenAI', source: 'session', masked: 'sk-…Y6hJ' });
+const anthropic = provider({ id: 'anthropic', name: 'Anthropic', source: 'env' });
+const gemini = provider({ id: 'gemini', name: 'Google Gemini', source: 'none' });
+
+const modelsPath = (id: string): string => API_ROUTES.providerModels.replace(':id', id);
+
 describe('ChatPage', () => {
   let fixture: ComponentFixture<ChatPage>;
   let http: HttpTestingController;
+  let socket: FakeChatSocket;
 
   function element(): HTMLElement {
     return fixture.nativeElement as HTMLElement;
   }
 
-  function byTestId(id: string): HTMLElement | null {
-    return element().querySelector(`[data-testid="${id}"]`);
+  function byTestId<T extends HTMLElement = HTMLElement>(id: string): T | null {
+    return element().querySelector<T>(`[data-testid="${id}"]`);
   }
 
-  beforeEach(async () => {
+  function allText(id: string): string[] {
+    return Array.from(element().querySelectorAll(`[data-testid="${id}"]`), (node) => node.textContent?.trim() ?? '');
+  }
+
+  async function stable(): Promise<void> {
+    await fixture.whenStable();
+  }
+
+  async function loadPage(
+    providers: ProviderKeyStatus[] = [openai, anthropic, gemini],
+    models: ProviderModelsResponse['models'] = [
+      { id: 'gpt-4o', name: 'GPT-4o' },
+      { id: 'gpt-4o-mini', name: 'GPT-4o mini' },
+    ],
+  ): Promise<void> {
+    await stable();
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers } satisfies ProviderKeysResponse);
+    await stable();
+    const first = providers.find((candidate) => candidate.source !== 'none') ?? providers[0];
+    if (first) {
+      http.expectOne(modelsPath(first.id)).flush({ provider: first.id, models } satisfies ProviderModelsResponse);
+      await stable();
+    }
+  }
+
+  async function typeMessage(text: string): Promise<HTMLTextAreaElement> {
+    const input = byTestId<HTMLTextAreaElement>('chat-input');
+    if (!input) {
+      throw new Error('no chat input');
+    }
+    input.value = text;
+    input.dispatchEvent(new Event('input'));
+    await stable();
+    return input;
+  }
+
+  async function pressEnter(input: HTMLElement, init: KeyboardEventInit = {}): Promise<KeyboardEvent> {
+    const event = new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true, ...init });
+    input.dispatchEvent(event);
+    await stable();
+    return event;
+  }
+
+  async function ask(text: string): Promise<void> {
+    await typeMessage(text);
+    byTestId('send-button')?.click();
+    await stable();
+  }
+
+  beforeEach(() => {
+    socket = new FakeChatSocket();
     TestBed.configureTestingModule({
       imports: [ChatPage],
-      providers: [provideHttpClient(), provideHttpClientTesting()],
+      providers: [
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        { provide: ChatSocket, useValue: socket },
+        { provide: MATERIAL_ANIMATIONS, useValue: { animationsDisabled: true } },
+      ],
     });
-    fixture = TestBed.createComponent(ChatPage);
     http = TestBed.inject(HttpTestingController);
-    await fixture.whenStable();
+    fixture = TestBed.createComponent(ChatPage);
   });
 
-  afterEach(() => {
-    http.verify();
-  });
+  afterEach(() => http.verify());
 
-  it('shows a loading state while the provider keys are requested', () => {
-    const request = http.expectOne(API_ROUTES.providerKeys);
-    expect(request.request.method).toBe('GET');
+  it('shows a loading state while the providers are requested', async () => {
+    await stable();
 
     expect(byTestId('providers-loading')?.textContent).toContain('Loading providers');
-    expect(byTestId('providers-list')).toBeNull();
-    expect(byTestId('providers-error')).toBeNull();
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [] } satisfies ProviderKeysResponse);
+    await stable();
 
-    request.flush({ providers: [] } satisfies ProviderKeysResponse);
+    expect(byTestId('providers-empty')?.textContent).toContain('No providers are configured');
   });
 
-  it('lists each provider with its key source as chip text (ENV, SESSION, none)', async () => {
-    http.expectOne(API_ROUTES.providerKeys).flush({
-      providers: [
-        provider({ id: 'openai', name: 'OpenAI', source: 'env' }),
-        provider({ id: 'anthropic', name: 'Anthropic', source: 'session', masked: 'sk-ant-…abcd' }),
-        provider({ id: 'gemini', name: 'Google Gemini', source: 'none' }),
-      ],
-    } satisfies ProviderKeysResponse);
-    await fixture.whenStable();
+  it("shows the API's error message when the providers cannot be loaded", async () => {
+    await stable();
+    const body: ApiErrorBody = { statusCode: 503, code: 'store_unavailable', message: 'The session store is unavailable.' };
+    http.expectOne(API_ROUTES.providerKeys).flush(body, { status: 503, statusText: 'Service Unavailable' });
+    await stable();
 
-    expect(byTestId('providers-loading')).toBeNull();
-    const rows = Array.from(element().querySelectorAll<HTMLElement>('[data-provider]'));
-    expect(
-      rows.map((row) => ({
-        id: row.dataset['provider'],
-        name: row.querySelector('.provider-name')?.textContent?.trim(),
-        source: row.querySelector('[data-testid="key-source"]')?.textContent?.trim(),
-      })),
-    ).toEqual([
-      { id: 'openai', name: 'OpenAI', source: 'ENV' },
-      { id: 'anthropic', name: 'Anthropic', source: 'SESSION' },
-      { id: 'gemini', name: 'Google Gemini', source: 'none' },
+    expect(byTestId('providers-error')?.getAttribute('role')).toBe('alert');
+    expect(byTestId('providers-error')?.textContent).toContain('The session store is unavailable.');
+  });
+
+  it('offers every provider with its key source, and picks the first with a key', async () => {
+    await loadPage();
+
+    expect(byTestId('provider-select')?.textContent).toContain('OpenAI · your session key');
+    expect(byTestId('provider-key-source')?.textContent?.trim()).toBe('Uses your session key.');
+
+    byTestId<HTMLElement>('provider-select')?.click();
+    await stable();
+    const options = Array.from(document.querySelectorAll('mat-option[data-testid^="provider-option-"]'), (option) =>
+      option.textContent?.trim(),
+    );
+    expect(options).toEqual(['OpenAI · your session key', 'Anthropic · server key', 'Google Gemini · no key']);
+  });
+
+  it("loads the provider's models and fills the model field with the first one", async () => {
+    await loadPage();
+
+    expect(byTestId<HTMLInputElement>('model-input')?.value).toBe('gpt-4o');
+  });
+
+  it('shows why the model list failed and still lets the user type a model id', async () => {
+    await stable();
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [gemini] });
+    await stable();
+    const body: ApiErrorBody = { statusCode: 400, code: 'key_required', message: 'Google Gemini needs an API key.' };
+    http.expectOne(modelsPath('gemini')).flush(body, { status: 400, statusText: 'Bad Request' });
+    await stable();
+
+    expect(byTestId('models-error')?.textContent).toContain('Google Gemini needs an API key.');
+    expect(byTestId('add-key')).not.toBeNull();
+    const model = byTestId<HTMLInputElement>('model-input');
+    expect(model?.disabled).toBe(false);
+    if (model) {
+      model.value = 'gemini-2.0-flash';
+      model.dispatchEvent(new Event('input'));
+    }
+    await ask('Hello');
+
+    expect(socket.started.at(-1)).toMatchObject({ provider: 'gemini', model: 'gemini-2.0-flash' });
+  });
+
+  it('renders the streamed deltas in order as they arrive, then the credential source', async () => {
+    const announce = vi.spyOn(TestBed.inject(LiveAnnouncer), 'announce');
+    await loadPage();
+
+    await ask('Say hello');
+    expect(socket.started).toEqual([
+      { id: expect.any(String), provider: 'openai', model: 'gpt-4o', messages: [{ role: 'user', content: 'Say hello' }] },
+    ]);
+    expect(allText('user-message')).toEqual(['Say hello']);
+    expect(byTestId('assistant-message')?.getAttribute('aria-live')).toBe('polite');
+    expect(byTestId('assistant-message')?.getAttribute('aria-busy')).toBe('true');
+
+    socket.delta('Hel');
+    await stable();
+    expect(allText('assistant-message')).toEqual(['Hel']);
+
+    socket.delta('lo, ');
+    socket.delta('world!');
+    await stable();
+    expect(allText('assistant-message')).toEqual(['Hello, world!']);
+    expect(byTestId('credential-source')).toBeNull();
+
+    socket.done('session');
+    await stable();
+    expect(byTestId('credential-source')?.textContent?.trim()).toBe('via session key');
+    expect(byTestId('assistant-message')?.getAttribute('aria-busy')).toBe('false');
+    expect(announce).toHaveBeenCalledWith('Answer complete.', 'polite');
+  });
+
+  it('says "via server key" for an answer served with the server key', async () => {
+    await loadPage();
+    await ask('Hi');
+    socket.delta('Hi!');
+    socket.done('env');
+    await stable();
+
+    expect(byTestId('credential-source')?.textContent?.trim()).toBe('via server key');
+  });
+
+  it('sends on Enter but not on Shift+Enter', async () => {
+    await loadPage();
+    const input = await typeMessage('first line');
+
+    const shifted = await pressEnter(input, { shiftKey: true });
+    expect(shifted.defaultPrevented).toBe(false);
+    expect(socket.started).toEqual([]);
+
+    const plain = await pressEnter(input);
+    expect(plain.defaultPrevented).toBe(true);
+    expect(socket.started.map((request) => request.messages)).toEqual([[{ role: 'user', content: 'first line' }]]);
+    expect(input.value).toBe('');
+  });
+
+  it('sends the conversation so far with the next question', async () => {
+    await loadPage();
+    await ask('One?');
+    socket.delta('1');
+    socket.done('session');
+    await stable();
+
+    await ask('Two?');
+
+    expect(socket.started.at(-1)?.messages).toEqual([
+      { role: 'user', content: 'One?' },
+      { role: 'assistant', content: '1' },
+      { role: 'user', content: 'Two?' },
     ]);
   });
 
-  it('says so when the server has no providers', async () => {
-    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [] } satisfies ProviderKeysResponse);
-    await fixture.whenStable();
+  it('offers Stop while streaming; Stop cancels the stream and keeps the partial answer', async () => {
+    await loadPage();
+    expect(byTestId('stop-button')).toBeNull();
 
-    expect(byTestId('providers-empty')?.textContent).toContain('No providers are configured');
-    expect(byTestId('providers-list')).toBeNull();
+    await ask('Tell me a long story');
+    socket.delta('Once upon');
+    await stable();
+    expect(byTestId('send-button')?.getAttribute('aria-disabled')).toBe('true');
+
+    byTestId('stop-button')?.click();
+    await stable();
+
+    expect(socket.cancelled).toEqual([socket.latestId()]);
+    expect(socket.isOpen()).toBe(false);
+    expect(byTestId('stop-button')).toBeNull();
+    expect(allText('assistant-message')).toEqual(['Once upon']);
+    expect(byTestId('answer-stopped')?.textContent?.trim()).toBe('Stopped');
+    expect(document.activeElement).toBe(byTestId('chat-input'));
   });
 
-  it("shows the API's error message when the request fails", async () => {
-    const body: ApiErrorBody = {
-      statusCode: 503,
-      code: 'store_unavailable',
-      message: 'The session store is unavailable.',
-    };
-    http
-      .expectOne(API_ROUTES.providerKeys)
-      .flush(body, { status: 503, statusText: 'Service Unavailable' });
-    await fixture.whenStable();
+  it('shows a no_key error as an alert with an Open settings button for that provider', async () => {
+    const open = vi.spyOn(TestBed.inject(MatDialog), 'open');
+    await loadPage();
+    await ask('Hello');
 
-    const error = byTestId('providers-error');
-    expect(error?.getAttribute('role')).toBe('alert');
-    expect(error?.textContent).toContain('Could not load providers.');
-    expect(error?.textContent).toContain('The session store is unavailable.');
-    expect(byTestId('providers-loading')).toBeNull();
-    expect(byTestId('providers-list')).toBeNull();
+    socket.fail('no_key', 'There is no OpenAI key. Add one in Settings.');
+    await stable();
+
+    const error = byTestId('chat-error');
+    expect(error?.textContent?.trim()).toBe('There is no OpenAI key. Add one in Settings.');
+    expect(error?.closest('[role="alert"]')).not.toBeNull();
+
+    byTestId('open-settings-from-error')?.click();
+    await stable();
+    expect(open).toHaveBeenCalledWith(SettingsDialog, expect.objectContaining({ data: { focusProvider: 'openai' } }));
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini] });
   });
 
-  it('says the server could not be reached on a network error, and loads again on retry', async () => {
-    http
-      .expectOne(API_ROUTES.providerKeys)
-      .error(new ProgressEvent('error'), { status: 0, statusText: 'Unknown Error' });
-    await fixture.whenStable();
+  it('does not offer settings for errors a key cannot fix', async () => {
+    await loadPage();
+    await ask('Hello');
+    socket.fail('upstream_unreachable', 'OpenAI could not be reached.');
+    await stable();
 
-    expect(byTestId('providers-error')?.textContent).toContain('could not be reached');
+    expect(byTestId('chat-error')).not.toBeNull();
+    expect(byTestId('open-settings-from-error')).toBeNull();
+  });
 
-    const retry = Array.from(element().querySelectorAll('button')).find((button) =>
-      button.textContent?.includes('Try again'),
-    );
-    expect(retry).toBeDefined();
-    retry?.click();
-    await fixture.whenStable();
+  it('offers Retry after session_changed, which asks the same question again', async () => {
+    await loadPage();
+    await ask('Hello');
+    const first = socket.latestId();
+    socket.fail('session_changed', 'Your session changed; try again.');
+    await stable();
 
-    expect(byTestId('providers-loading')).not.toBeNull();
-    expect(byTestId('providers-error')).toBeNull();
-    http
-      .expectOne(API_ROUTES.providerKeys)
-      .flush({ providers: [provider({ id: 'openai', name: 'OpenAI', source: 'env' })] });
-    await fixture.whenStable();
+    byTestId('retry-answer')?.click();
+    await stable();
 
-    expect(byTestId('key-source')?.textContent?.trim()).toBe('ENV');
+    expect(socket.started).toHaveLength(2);
+    expect(socket.latestId()).not.toBe(first);
+    expect(socket.started[1]?.messages).toEqual(socket.started[0]?.messages);
+    expect(byTestId('chat-error')).toBeNull();
+    socket.delta('Hi again');
+    await stable();
+    expect(allText('assistant-message')).toEqual(['Hi again']);
+  });
+
+  it('reconnects the socket and reloads the models after the keys changed', async () => {
+    await loadPage();
+
+    TestBed.inject(ProviderKeysStore).keysChanged([openai, anthropic, { ...gemini, source: 'session' }]);
+    await stable();
+
+    expect(socket.calls).toEqual(['reconnect']);
+    http.expectOne(modelsPath('openai')).flush({ provider: 'openai', models: [] });
+  });
+
+  it('disconnects the socket when the page goes away', async () => {
+    await loadPage();
+    fixture.destroy();
+
+    expect(socket.calls).toEqual(['disconnect']);
   });
 });

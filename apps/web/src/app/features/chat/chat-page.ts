@@ -1,51 +1,171 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, inject, signal } from '@angular/core';
-import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, signal } from '@angular/core';
+import { takeUntilDestroyed, toObservable, toSignal } from '@angular/core/rxjs-interop';
+import { FormControl, ReactiveFormsModule } from '@angular/forms';
+import { MatAutocomplete, MatAutocompleteTrigger } from '@angular/material/autocomplete';
 import { MatButton } from '@angular/material/button';
-import { MatChip, MatChipSet } from '@angular/material/chips';
+import { MatOption } from '@angular/material/core';
+import { MatDialog } from '@angular/material/dialog';
+import { MatFormField, MatHint, MatLabel } from '@angular/material/form-field';
 import { MatIcon } from '@angular/material/icon';
+import { MatInput } from '@angular/material/input';
 import { MatProgressSpinner } from '@angular/material/progress-spinner';
-import type { KeySource, ProviderKeyStatus } from '@byok/contracts';
-import { apiErrorMessage } from '../../core/api-error-message';
-import { ProviderKeysApi } from '../../core/provider-keys.api';
+import { MatSelect } from '@angular/material/select';
+import { CHAT_LIMITS, type KeySource, type ModelSummary, type ProviderId, type ProviderKeyStatus } from '@byok/contracts';
+import { ChatSocket, ProviderModelsClient, apiErrorMessage } from '@byok/web/data-access';
+import { catchError, distinctUntilChanged, map, of, startWith, switchMap, type Observable } from 'rxjs';
+import { ProviderKeysStore } from '../../core/provider-keys-store';
+import { openSettingsDialog } from '../settings/settings-dialog';
+import { ChatSession } from './chat-session';
+import { Composer } from './composer';
+import { MessageList } from './message-list';
 
-type ProvidersState =
+type ModelsState =
+  | { readonly status: 'idle' }
   | { readonly status: 'loading' }
-  | { readonly status: 'loaded'; readonly providers: readonly ProviderKeyStatus[] }
+  | { readonly status: 'loaded'; readonly models: readonly ModelSummary[] }
   | { readonly status: 'error'; readonly message: string };
 
-const SOURCE_LABELS: Record<KeySource, string> = {
-  env: 'ENV',
-  session: 'SESSION',
-  none: 'none',
+const SOURCE_CAPTIONS: Record<KeySource, string> = {
+  env: 'server key',
+  session: 'your session key',
+  none: 'no key',
 };
 
 @Component({
   selector: 'app-chat-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatButton, MatChip, MatChipSet, MatIcon, MatProgressSpinner],
+  imports: [
+    Composer,
+    MatAutocomplete,
+    MatAutocompleteTrigger,
+    MatButton,
+    MatFormField,
+    MatHint,
+    MatIcon,
+    MatInput,
+    MatLabel,
+    MatOption,
+    MatProgressSpinner,
+    MatSelect,
+    MessageList,
+    ReactiveFormsModule,
+  ],
+  providers: [ChatSession],
   templateUrl: './chat-page.html',
   styleUrl: './chat-page.scss',
 })
 export class ChatPage {
-  private readonly api = inject(ProviderKeysApi);
-  private readonly destroyRef = inject(DestroyRef);
+  private readonly store = inject(ProviderKeysStore);
+  private readonly modelsClient = inject(ProviderModelsClient);
+  private readonly socket = inject(ChatSocket);
+  private readonly dialog = inject(MatDialog);
+  protected readonly session = inject(ChatSession);
 
-  protected readonly state = signal<ProvidersState>({ status: 'loading' });
-  protected readonly sourceLabels = SOURCE_LABELS;
+  protected readonly providersState = this.store.state;
+  protected readonly providers = this.store.providers;
+  private readonly chosenProvider = signal<ProviderId | null>(null);
+  /** The chosen provider, or the first one that has a key (or needs none). */
+  protected readonly provider = computed<ProviderKeyStatus | null>(() => {
+    const providers = this.providers();
+    return (
+      providers.find((candidate) => candidate.id === this.chosenProvider()) ??
+      providers.find((candidate) => candidate.source !== 'none' || !candidate.keyRequired) ??
+      providers[0] ??
+      null
+    );
+  });
+  /** Bumped when keys change: a new key may unlock a provider's model list. */
+  private readonly keysRevision = signal(0);
+
+  protected readonly modelControl = new FormControl('', { nonNullable: true });
+  private readonly model = toSignal(this.modelControl.valueChanges, { initialValue: '' });
+  protected readonly modelsState = signal<ModelsState>({ status: 'idle' });
+  /** The provider the model field's value belongs to. */
+  private modelProvider: ProviderId | null = null;
+  protected readonly modelOptions = computed(() => {
+    const state = this.modelsState();
+    if (state.status !== 'loaded') {
+      return [];
+    }
+    const typed = this.model().trim().toLowerCase();
+    const matching = state.models.filter(
+      (model) => model.id.toLowerCase().includes(typed) || model.name.toLowerCase().includes(typed),
+    );
+    // Once a listed model is chosen, offer the whole list again rather than just that one.
+    return matching.length === 1 && matching[0]?.id === this.model() ? state.models : matching;
+  });
+  protected readonly ready = computed(() => this.provider() !== null && this.model().trim() !== '');
+
+  protected readonly sourceCaptions = SOURCE_CAPTIONS;
+  protected readonly maxModelLength = CHAT_LIMITS.maxModelLength;
 
   constructor() {
-    this.load();
+    this.store.load();
+    // No eager socket connect: the first stream connects, after GET /api/providers/keys has
+    // given this browser its session cookie, so the handshake and the HTTP calls share a session.
+    inject(DestroyRef).onDestroy(() => this.socket.disconnect());
+    this.store.changes.pipe(takeUntilDestroyed()).subscribe(() => {
+      this.socket.reconnect();
+      this.keysRevision.update((revision) => revision + 1);
+    });
+    this.watchModels()
+      .pipe(takeUntilDestroyed())
+      .subscribe(({ provider, state }) => this.showModels(provider, state));
   }
 
-  protected load(): void {
-    this.state.set({ status: 'loading' });
-    this.api
-      .list()
-      .pipe(takeUntilDestroyed(this.destroyRef))
-      .subscribe({
-        next: (response) => this.state.set({ status: 'loaded', providers: response.providers }),
-        error: (error: unknown) =>
-          this.state.set({ status: 'error', message: apiErrorMessage(error) }),
-      });
+  protected selectProvider(id: ProviderId): void {
+    this.chosenProvider.set(id);
+  }
+
+  protected send(text: string): void {
+    const provider = this.provider();
+    const model = this.model().trim();
+    if (provider === null || model === '') {
+      return;
+    }
+    this.session.send(text, { provider: provider.id, providerName: provider.name, model });
+  }
+
+  protected openSettings(focusProvider: ProviderId | null = null): void {
+    openSettingsDialog(this.dialog, { focusProvider });
+  }
+
+  protected retryProviders(): void {
+    this.store.load();
+  }
+
+  /** The current provider's model list, reloaded when keys change. */
+  private watchModels(): Observable<{ provider: ProviderId | null; state: ModelsState }> {
+    const query = computed(() => ({ provider: this.provider()?.id ?? null, revision: this.keysRevision() }));
+    return toObservable(query).pipe(
+      distinctUntilChanged((previous, next) => previous.provider === next.provider && previous.revision === next.revision),
+      switchMap(({ provider }) => {
+        if (provider === null) {
+          return of({ provider, state: { status: 'idle' } as const });
+        }
+        return this.modelsClient.listModels(provider).pipe(
+          map((response): ModelsState => ({ status: 'loaded', models: response.models })),
+          catchError((error: unknown) => of<ModelsState>({ status: 'error', message: apiErrorMessage(error) })),
+          startWith<ModelsState>({ status: 'loading' }),
+          map((state) => ({ provider, state })),
+        );
+      }),
+    );
+  }
+
+  /**
+   * A model id only means something to its provider: switching provider empties the field, and
+   * the first listed model fills an empty one. A failed list leaves the field for typing.
+   */
+  private showModels(provider: ProviderId | null, state: ModelsState): void {
+    if (provider !== this.modelProvider) {
+      this.modelProvider = provider;
+      this.modelControl.setValue('');
+    }
+    const first = state.status === 'loaded' ? state.models[0] : undefined;
+    if (first && this.modelControl.value === '') {
+      this.modelControl.setValue(first.id);
+    }
+    this.modelsState.set(state);
   }
 }

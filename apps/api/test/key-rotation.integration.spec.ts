@@ -1,0 +1,81 @@
+import { API_ROUTES, type ProviderKeysResponse } from '@byok/contracts';
+import { DEFAULT_KEYS, FakeUpstream } from '@byok/fake-upstream';
+import { ApiInstance } from './support/api-instance';
+import { BrowserClient } from './support/browser-client';
+import { connectChat, streamOverSocket } from './support/chat-clients';
+import { TestRedisServer } from './support/redis-server';
+
+const OPENAI_KEY = DEFAULT_KEYS.openai?.[0] ?? '';
+const OLD_SECRET = 'old-keystore-secret-0123456789abcdefghijkl';
+const NEW_SECRET = 'new-keystore-secret-abcdefghijkl0123456789';
+
+describe('rotating KEYSTORE_SECRETS', () => {
+  let redis: TestRedisServer;
+  let fake: FakeUpstream;
+
+  beforeAll(async () => {
+    redis = await TestRedisServer.start();
+    fake = new FakeUpstream();
+    await fake.start();
+  });
+
+  afterAll(async () => {
+    await fake?.stop();
+    await redis?.destroy();
+  });
+
+  const start = (secrets: string) =>
+    ApiInstance.start({ REDIS_URL: redis.url, KEYSTORE_SECRETS: secrets, OPENAI_BASE_URL: fake.urlFor('openai') });
+
+  it('keeps keys sealed with the old secret usable once a new one is put first, and loses them when it is removed', async () => {
+    const before = await start(OLD_SECRET);
+    const client = new BrowserClient(before.url);
+    await client.prime();
+    expect((await client.post(API_ROUTES.setProviderKey, { provider: 'openai', apiKey: OPENAI_KEY })).status).toBe(200);
+    await before.close();
+
+    const rotated = await start(`${NEW_SECRET},${OLD_SECRET}`);
+    client.baseUrl = rotated.url;
+    const socket = await connectChat(client);
+    const result = await streamOverSocket(socket, { id: 'rot', provider: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    socket.disconnect();
+    expect(result.done?.credentialSource).toBe('session');
+    expect(fake.lastRequest('openai')?.key).toBe(OPENAI_KEY);
+    await rotated.close();
+
+    const oldRemoved = await start(NEW_SECRET);
+    client.baseUrl = oldRemoved.url;
+    const orphan = await connectChat(client);
+    const failed = await streamOverSocket(orphan, { id: 'gone', provider: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    orphan.disconnect();
+    expect(failed.error?.code).toBe('no_key');
+    expect(oldRemoved.logs.text).toMatch(/cannot be opened: no keystore secret with id/);
+    await oldRemoved.close();
+  });
+
+  it('re-seals every stored key with the newest secret when the session changes', async () => {
+    const rotated = await start(`${NEW_SECRET},${OLD_SECRET}`);
+    const old = await start(OLD_SECRET);
+    const client = new BrowserClient(old.url);
+    await client.prime();
+    await client.post(API_ROUTES.setProviderKey, { provider: 'openai', apiKey: OPENAI_KEY });
+    const signedBefore = client.cookies.get('byok.sid') ?? '';
+    const sealedBefore = (await redis.dump()).get(`byok:sess:${signedBefore.slice(2, signedBefore.lastIndexOf('.'))}`) ?? '';
+    client.baseUrl = rotated.url;
+    await client.post(API_ROUTES.setProviderKey, { provider: 'gemini', apiKey: DEFAULT_KEYS.gemini?.[0] ?? '' });
+    const listed = await client.get<ProviderKeysResponse>(API_ROUTES.providerKeys);
+    expect(listed.body.providers.filter((provider) => provider.source === 'session').map((provider) => provider.id)).toEqual([
+      'openai',
+      'gemini',
+    ]);
+    const signed = client.cookies.get('byok.sid') ?? '';
+    const session = (await redis.dump()).get(`byok:sess:${signed.slice(2, signed.lastIndexOf('.'))}`) ?? '';
+    const envelopeIds = [...session.matchAll(/"sealed":"v1:([\w-]{8}):/g)].map((match) => match[1]);
+    const oldId = /"sealed":"v1:([\w-]{8}):/.exec(sealedBefore)?.[1];
+    expect(oldId).toBeDefined();
+    expect(envelopeIds.length).toBeGreaterThanOrEqual(2);
+    expect(envelopeIds).not.toContain(oldId);
+    await rotated.close();
+    await old.close();
+  });
+});

@@ -1,0 +1,44 @@
+import { Injectable, computed, inject, signal } from '@angular/core';
+import type { ProviderKeyStatus } from '@byok/contracts';
+import { ProviderKeysClient, apiErrorMessage } from '@byok/web/data-access';
+import { Subject, type Observable, type Subscription } from 'rxjs';
+
+export type ProvidersState =
+  | { readonly status: 'loading' }
+  | { readonly status: 'loaded'; readonly providers: readonly ProviderKeyStatus[] }
+  | { readonly status: 'error'; readonly message: string };
+
+/** The key status of every provider, shared by the chat page and the settings dialog. */
+@Injectable({ providedIn: 'root' })
+export class ProviderKeysStore {
+  private readonly client = inject(ProviderKeysClient);
+  private readonly stateSignal = signal<ProvidersState>({ status: 'loading' });
+  private readonly changesSubject = new Subject<readonly ProviderKeyStatus[]>();
+  private loading: Subscription | null = null;
+
+  readonly state = this.stateSignal.asReadonly();
+  readonly providers = computed(() => {
+    const state = this.stateSignal();
+    return state.status === 'loaded' ? state.providers : [];
+  });
+  /**
+   * Emits after the user set or cleared a key. The server gave the session a new id with it,
+   * so anything holding the old session cookie (the chat socket) must reconnect.
+   */
+  readonly changes: Observable<readonly ProviderKeyStatus[]> = this.changesSubject.asObservable();
+
+  load(): void {
+    this.loading?.unsubscribe();
+    this.stateSignal.set({ status: 'loading' });
+    this.loading = this.client.getProviderKeys().subscribe({
+      next: (response) => this.stateSignal.set({ status: 'loaded', providers: response.providers }),
+      error: (error: unknown) => this.stateSignal.set({ status: 'error', message: apiErrorMessage(error) }),
+    });
+  }
+
+  keysChanged(providers: readonly ProviderKeyStatus[]): void {
+    this.loading?.unsubscribe();
+    this.stateSignal.set({ status: 'loaded', providers });
+    this.changesSubject.next(providers);
+  }
+}

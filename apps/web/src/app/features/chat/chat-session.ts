@@ -1,0 +1,178 @@
+import { LiveAnnouncer } from '@angular/cdk/a11y';
+import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
+import {
+  CHAT_LIMITS,
+  type ChatMessage,
+  type ChatStartRequest,
+  type KeySource,
+  type ProviderId,
+} from '@byok/contracts';
+import { ChatSocket, newStreamId, type ChatStreamError, type ChatStreamEvent } from '@byok/web/data-access';
+import type { Subscription } from 'rxjs';
+
+export interface UserTurn {
+  readonly role: 'user';
+  readonly id: string;
+  readonly text: string;
+}
+
+export type AnswerStatus = 'streaming' | 'done' | 'stopped' | 'error';
+
+export interface AssistantTurn {
+  readonly role: 'assistant';
+  /** The stream id, chosen here and named by every event of the stream. */
+  readonly id: string;
+  readonly provider: ProviderId;
+  readonly providerName: string;
+  readonly model: string;
+  readonly text: string;
+  readonly status: AnswerStatus;
+  /** Which key served the answer; known once the stream is done. */
+  readonly credentialSource: KeySource | null;
+  readonly error: ChatStreamError | null;
+  /** What was sent for this answer, so a failed one can be asked again exactly. */
+  readonly messages: readonly ChatMessage[];
+}
+
+export type ChatTurn = UserTurn | AssistantTurn;
+
+export interface ChatTarget {
+  readonly provider: ProviderId;
+  readonly providerName: string;
+  readonly model: string;
+}
+
+/** One conversation: its turns, and the stream of the answer being written, if any. */
+@Injectable()
+export class ChatSession {
+  private readonly socket = inject(ChatSocket);
+  private readonly announcer = inject(LiveAnnouncer);
+  private readonly turnsState = signal<readonly ChatTurn[]>([]);
+  private active: Subscription | null = null;
+
+  readonly turns = this.turnsState.asReadonly();
+  readonly streaming = computed(() =>
+    this.turnsState().some((turn) => turn.role === 'assistant' && turn.status === 'streaming'),
+  );
+
+  constructor() {
+    inject(DestroyRef).onDestroy(() => this.active?.unsubscribe());
+  }
+
+  send(text: string, target: ChatTarget): void {
+    if (this.streaming()) {
+      return;
+    }
+    const messages = withinLimits([...history(this.turnsState()), { role: 'user', content: text }]);
+    const answer = newAnswer(target, messages);
+    this.turnsState.update((turns) => [...turns, { role: 'user', id: newStreamId(), text }, answer]);
+    this.start(answer);
+  }
+
+  stop(): void {
+    const answer = this.turnsState().find(
+      (turn): turn is AssistantTurn => turn.role === 'assistant' && turn.status === 'streaming',
+    );
+    if (!answer) {
+      return;
+    }
+    this.socket.cancel(answer.id);
+    this.active?.unsubscribe();
+    this.active = null;
+    this.update(answer.id, (turn) => ({ ...turn, status: 'stopped' }));
+    void this.announcer.announce('Answer stopped.', 'polite');
+  }
+
+  /** Asks a failed answer again, in its place, with the same messages. */
+  retry(answerId: string): void {
+    const failed = this.turnsState().find(
+      (turn): turn is AssistantTurn => turn.role === 'assistant' && turn.id === answerId && turn.status === 'error',
+    );
+    if (!failed || this.streaming()) {
+      return;
+    }
+    const again = newAnswer(failed, failed.messages);
+    this.turnsState.update((turns) => turns.map((turn) => (turn.id === answerId ? again : turn)));
+    this.start(again);
+  }
+
+  private start(answer: AssistantTurn): void {
+    const request: ChatStartRequest = {
+      id: answer.id,
+      provider: answer.provider,
+      model: answer.model,
+      messages: [...answer.messages],
+    };
+    this.active = this.socket.stream(request).subscribe((event) => this.apply(answer.id, event));
+  }
+
+  private apply(id: string, event: ChatStreamEvent): void {
+    switch (event.type) {
+      case 'delta':
+        this.update(id, (turn) => ({ ...turn, text: turn.text + event.text }));
+        break;
+      case 'done':
+        this.update(id, (turn) => ({ ...turn, status: 'done', credentialSource: event.done.credentialSource }));
+        // The answer region is aria-busy while it grows; this says once that it is complete.
+        void this.announcer.announce('Answer complete.', 'polite');
+        break;
+      case 'error':
+        this.update(id, (turn) => ({ ...turn, status: 'error', error: event.error }));
+        break;
+    }
+  }
+
+  private update(id: string, change: (turn: AssistantTurn) => AssistantTurn): void {
+    this.turnsState.update((turns) =>
+      turns.map((turn) => (turn.role === 'assistant' && turn.id === id ? change(turn) : turn)),
+    );
+  }
+}
+
+function newAnswer(target: ChatTarget, messages: readonly ChatMessage[]): AssistantTurn {
+  return {
+    role: 'assistant',
+    id: newStreamId(),
+    provider: target.provider,
+    providerName: target.providerName,
+    model: target.model,
+    text: '',
+    status: 'streaming',
+    credentialSource: null,
+    error: null,
+    messages,
+  };
+}
+
+/**
+ * The conversation so far as the provider should see it: each question with the answer it got.
+ * Questions whose answer failed are left out, since some providers reject two user messages in
+ * a row.
+ */
+export function history(turns: readonly ChatTurn[]): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  for (let index = 1; index < turns.length; index++) {
+    const question = turns[index - 1];
+    const answer = turns[index];
+    if (
+      question?.role === 'user' &&
+      answer?.role === 'assistant' &&
+      answer.text !== '' &&
+      (answer.status === 'done' || answer.status === 'stopped')
+    ) {
+      messages.push({ role: 'user', content: question.text }, { role: 'assistant', content: answer.text });
+    }
+  }
+  return messages;
+}
+
+/** Drops the oldest question and answer pairs until the request fits the server's limits. */
+export function withinLimits(messages: readonly ChatMessage[]): ChatMessage[] {
+  let kept = [...messages];
+  const total = (list: readonly ChatMessage[]): number =>
+    list.reduce((sum, message) => sum + message.content.length, 0);
+  while (kept.length > 1 && (kept.length > CHAT_LIMITS.maxMessages || total(kept) > CHAT_LIMITS.maxTotalChars)) {
+    kept = kept.slice(2);
+  }
+  return kept;
+}
