@@ -1,4 +1,5 @@
-import type { ChatErrorCode } from '@byok/contracts';
+import type { Logger } from '@nestjs/common';
+import type { ChatErrorCode, ChatErrorEvent } from '@byok/contracts';
 import type { UpstreamFailure } from '../providers/clients/provider-client';
 
 /** A stream that ended in an error the user should see; `message` never quotes a key. */
@@ -50,4 +51,13 @@ export function chatFailureFromUpstream(failure: UpstreamFailure, providerName: 
         `${providerName} failed while answering${failure.status ? ` (HTTP ${failure.status})` : ''}; try again.`,
       );
   }
+}
+
+/** The event a transport sends for a failed stream; unexpected errors are logged by name only. */
+export function chatErrorEventOf(id: string, error: unknown, logger: Logger): ChatErrorEvent {
+  if (error instanceof ChatFailure) {
+    return { id, code: error.code, message: error.message, retryAfter: error.retryAfter };
+  }
+  logger.error(`Chat stream failed unexpectedly: ${error instanceof Error ? error.name : typeof error}`);
+  return { id, code: 'upstream_error', message: 'The chat stream failed unexpectedly; try again.' };
 }

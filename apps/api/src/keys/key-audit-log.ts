@@ -15,6 +15,8 @@ export interface KeyAuditEntry {
   key?: Secret | null;
   /** A short reason (policy refusal, validation failure); never secret material. */
   detail?: string;
+  /** The session the event concerns when it is no longer the request's (cleared by ending it). */
+  sessionId?: string;
 }
 
 /**
@@ -38,7 +40,7 @@ export class KeyAuditLog {
           provider: entry.provider,
           source: entry.source,
           keyFingerprint: entry.key ? this.fingerprinter.of(entry.key) : null,
-          session: this.fingerprinter.of(`session:${req.sessionID}`),
+          session: this.fingerprinter.of(`session:${entry.sessionId ?? req.sessionID}`),
           requestId: String(req.id ?? ''),
           detail: entry.detail,
           at: new Date().toISOString(),

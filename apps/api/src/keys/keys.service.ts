@@ -59,8 +59,9 @@ export class KeysService {
         this.audit.record(req, { event: 'cleared', provider: provider.id, source: 'session' });
       }
     } else {
+      const endedSession = req.sessionID;
       for (const providerId of await this.store.removeAll(req)) {
-        this.audit.record(req, { event: 'cleared', provider: providerId, source: 'session' });
+        this.audit.record(req, { event: 'cleared', provider: providerId, source: 'session', sessionId: endedSession });
       }
     }
     return this.list(req);

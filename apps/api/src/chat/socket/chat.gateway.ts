@@ -19,7 +19,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { validatePayload } from '../../common/validate-payload';
 import type { SessionRequest } from '../../session/session-request';
 import { ChatService } from '../chat.service';
-import { ChatCancelled, ChatFailure } from '../chat-failure';
+import { ChatCancelled, ChatFailure, chatErrorEventOf } from '../chat-failure';
 import { ChatCancelDto, ChatStartDto } from '../dto/chat-requests.dto';
 import { StreamRateLimiter } from './stream-rate-limiter';
 
@@ -82,7 +82,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
       );
       socket.emit('chat:done', { id: request.id, ...outcome });
     } catch (error) {
-      if (!(error instanceof ChatCancelled)) socket.emit('chat:error', this.errorEvent(request.id, error));
+      if (!(error instanceof ChatCancelled)) socket.emit('chat:error', chatErrorEventOf(request.id, error, this.logger));
     } finally {
       state.streams.delete(request.id);
     }
@@ -136,14 +136,6 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
         );
       }),
     );
-  }
-
-  private errorEvent(id: string, error: unknown): ChatErrorEvent {
-    if (error instanceof ChatFailure) {
-      return { id, code: error.code, message: error.message, retryAfter: error.retryAfter };
-    }
-    this.logger.error(`Chat stream failed unexpectedly: ${error instanceof Error ? error.name : typeof error}`);
-    return { id, code: 'upstream_error', message: 'The chat stream failed unexpectedly; try again.' };
   }
 }
 

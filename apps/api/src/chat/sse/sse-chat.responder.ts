@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CHAT_SSE_EVENTS, type ChatErrorEvent } from '@byok/contracts';
+import { CHAT_SSE_EVENTS } from '@byok/contracts';
 import type { Request, Response } from 'express';
 import { ChatService } from '../chat.service';
-import { ChatCancelled, ChatFailure } from '../chat-failure';
+import { ChatCancelled, chatErrorEventOf } from '../chat-failure';
 import type { ChatStartDto } from '../dto/chat-requests.dto';
 
 /**
@@ -36,17 +36,9 @@ export class SseChatResponder {
       send(CHAT_SSE_EVENTS.done, { id: request.id, ...outcome });
     } catch (error) {
       if (error instanceof ChatCancelled) return;
-      send(CHAT_SSE_EVENTS.error, this.errorEvent(request.id, error));
+      send(CHAT_SSE_EVENTS.error, chatErrorEventOf(request.id, error, this.logger));
     } finally {
       res.end();
     }
-  }
-
-  private errorEvent(id: string, error: unknown): ChatErrorEvent {
-    if (error instanceof ChatFailure) {
-      return { id, code: error.code, message: error.message, retryAfter: error.retryAfter };
-    }
-    this.logger.error(`Chat stream failed unexpectedly: ${error instanceof Error ? error.name : typeof error}`);
-    return { id, code: 'upstream_error', message: 'The chat stream failed unexpectedly; try again.' };
   }
 }
