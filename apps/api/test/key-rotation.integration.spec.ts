@@ -49,7 +49,9 @@ describe('rotating KEYSTORE_SECRETS', () => {
     const failed = await streamOverSocket(orphan, { id: 'gone', provider: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
     orphan.disconnect();
     expect(failed.error?.code).toBe('no_key');
-    expect(oldRemoved.logs.text).toMatch(/cannot be opened: no keystore secret with id/);
+    // The listing agrees: a key no secret can open is no key at all.
+    const listed = await client.get<ProviderKeysResponse>(API_ROUTES.providerKeys);
+    expect(listed.body.providers.find((provider) => provider.id === 'openai')).toMatchObject({ source: 'none', masked: null });
     await oldRemoved.close();
   });
 
@@ -77,5 +79,24 @@ describe('rotating KEYSTORE_SECRETS', () => {
     expect(envelopeIds).not.toContain(oldId);
     await rotated.close();
     await old.close();
+  });
+
+  it('falls back to the env key under user-first when the user key can no longer be opened', async () => {
+    const envKey = 'sk-ant-test-company-key-0123456789abcd';
+    fake.setKeys('anthropic', [DEFAULT_KEYS.anthropic?.[0] ?? '', envKey]);
+    const env = { KEY_POLICY_ANTHROPIC: 'user-first', ANTHROPIC_API_KEY: envKey, ANTHROPIC_BASE_URL: fake.urlFor('anthropic') };
+    const before = await ApiInstance.start({ REDIS_URL: redis.url, KEYSTORE_SECRETS: OLD_SECRET, ...env });
+    const client = new BrowserClient(before.url);
+    await client.prime();
+    await client.post(API_ROUTES.setProviderKey, { provider: 'anthropic', apiKey: DEFAULT_KEYS.anthropic?.[0] ?? '' });
+    await before.close();
+    const after = await ApiInstance.start({ REDIS_URL: redis.url, KEYSTORE_SECRETS: NEW_SECRET, ...env });
+    client.baseUrl = after.url;
+    const socket = await connectChat(client);
+    const result = await streamOverSocket(socket, { id: 'fallback', provider: 'anthropic', model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'hi' }] });
+    socket.disconnect();
+    await after.close();
+    expect(result.done?.credentialSource).toBe('env');
+    expect(fake.lastRequest('anthropic')?.key).toBe(envKey);
   });
 });

@@ -1,26 +1,37 @@
 import { API_ROUTES, type ProviderKeysResponse } from '@byok/contracts';
+import { DEFAULT_KEYS, FakeUpstream } from '@byok/fake-upstream';
 import Redis from 'ioredis';
 import { ApiInstance } from './support/api-instance';
 import { BrowserClient } from './support/browser-client';
+import { connectChat, streamOverSocket } from './support/chat-clients';
 import { TestRedisServer } from './support/redis-server';
 
-const OPENAI_KEY = 'sk-test-lifetime-1a2b3c4d5e6f7a8b9c0d';
+const OPENAI_KEY = DEFAULT_KEYS.openai?.[0] ?? '';
 const HOUR = 3_600_000;
 
 describe('session lifetime', () => {
   let redis: TestRedisServer;
   let api: ApiInstance;
   let inspector: Redis;
+  let fake: FakeUpstream;
 
   beforeAll(async () => {
     redis = await TestRedisServer.start();
-    api = await ApiInstance.start({ REDIS_URL: redis.url, SESSION_IDLE_TIMEOUT: '30m', SESSION_ABSOLUTE_TIMEOUT: '8h' });
+    fake = new FakeUpstream();
+    await fake.start();
+    api = await ApiInstance.start({
+      REDIS_URL: redis.url,
+      SESSION_IDLE_TIMEOUT: '30m',
+      SESSION_ABSOLUTE_TIMEOUT: '8h',
+      OPENAI_BASE_URL: fake.urlFor('openai'),
+    });
     inspector = new Redis(redis.url);
   });
 
   afterAll(async () => {
     inspector?.disconnect();
     await api?.close();
+    await fake?.stop();
     await redis?.destroy();
   });
 
@@ -66,5 +77,34 @@ describe('session lifetime', () => {
     const after = await client.get<ProviderKeysResponse>(API_ROUTES.providerKeys);
     expect(after.body.providers[0]).toMatchObject({ source: 'none', masked: null });
     expect(await inspector.exists(key)).toBe(0);
+  });
+
+  it('extends the idle expiry in Redis when the user chats over the socket', async () => {
+    const client = new BrowserClient(api.url);
+    await client.prime();
+    await client.post(API_ROUTES.setProviderKey, { provider: 'openai', apiKey: OPENAI_KEY });
+    const key = await sessionKeyOf(client);
+    await inspector.expire(key, 60);
+    const socket = await connectChat(client);
+    const result = await streamOverSocket(socket, { id: 'idle', provider: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    socket.disconnect();
+    expect(result.done?.credentialSource).toBe('session');
+    expect(await inspector.ttl(key)).toBeGreaterThan(29 * 60);
+  });
+
+  it('refuses a socket stream on a session past its absolute timeout', async () => {
+    const client = new BrowserClient(api.url);
+    await client.prime();
+    await client.post(API_ROUTES.setProviderKey, { provider: 'openai', apiKey: OPENAI_KEY });
+    const socket = await connectChat(client);
+    const key = await sessionKeyOf(client);
+    const stored = JSON.parse((await inspector.get(key)) ?? '{}') as { createdAt: number };
+    stored.createdAt = Date.now() - 8 * HOUR - 1000;
+    await inspector.set(key, JSON.stringify(stored), 'KEEPTTL');
+    fake.clearRequests();
+    const result = await streamOverSocket(socket, { id: 'old', provider: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+    socket.disconnect();
+    expect(result.error?.code).toBe('session_expired');
+    expect(fake.requestsFor('openai')).toHaveLength(0);
   });
 });

@@ -80,7 +80,7 @@ export function loadConfig(env: Env): AppConfig {
   const warnings: string[] = [];
   const redisUrl = readSetting(env, 'REDIS_URL');
   if (redisUrl) {
-    parseUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
+    parseUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:'], true);
   } else {
     warnings.push(
       'REDIS_URL is not set: sessions and keys live in this process only; run a single instance, and set REDIS_URL to share them between instances.',

@@ -41,12 +41,13 @@ export function parseDuration(name: string, value: string, minMs: number): numbe
   return ms;
 }
 
-export function parseUrl(name: string, value: string, protocols: readonly string[]): URL {
+/** `secret`: the value may hold a password (REDIS_URL), so errors must not quote it. */
+export function parseUrl(name: string, value: string, protocols: readonly string[], secret = false): URL {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(name, `expected a URL, got "${value}"`);
+    throw new ConfigError(name, secret ? 'expected a URL' : `expected a URL, got "${value}"`);
   }
   if (!protocols.includes(url.protocol)) {
     throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got "${url.protocol}"`);

@@ -76,9 +76,10 @@ export class KeyCipher {
     }
   }
 
-  /** True when the envelope was sealed with an older secret and should be sealed again. */
-  isStale(sealed: SealedKey): boolean {
-    return sealed.split(':')[1] !== this.dataKeys[0].id;
+  /** False when no configured secret has the envelope's key id (the secret was retired). */
+  hasSecretFor(sealed: SealedKey): boolean {
+    const keyId = sealed.split(':')[1];
+    return this.dataKeys.some((candidate) => candidate.id === keyId);
   }
 }
 

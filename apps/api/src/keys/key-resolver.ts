@@ -21,16 +21,12 @@ export class KeyResolver {
 
   resolve(req: SessionRequest, providerId: string): ResolvedKey {
     const provider = this.registry.get(providerId);
-    const source = effectiveKeySource({
-      policy: provider.policy,
-      hasEnvKey: provider.envKey !== null,
-      hasSessionKey: this.store.entry(req.session, providerId) !== null,
-    });
+    const hasEnvKey = provider.envKey !== null;
+    const sessionKey = this.store.entry(req.session, providerId) ? this.store.read(req, providerId) : null;
+    // A stored key that cannot be opened counts as absent, so the policy can fall back to env.
+    const source = effectiveKeySource({ policy: provider.policy, hasEnvKey, hasSessionKey: sessionKey !== null });
     if (source === 'env') return { key: provider.envKey, source };
-    if (source === 'session') {
-      const key = this.store.read(req, providerId);
-      return key ? { key, source } : { key: null, source: 'none' };
-    }
+    if (source === 'session') return { key: sessionKey, source };
     return { key: null, source };
   }
 }

@@ -22,9 +22,12 @@ export class KeyStore {
     private readonly fingerprinter: Fingerprinter,
   ) {}
 
+  /** The stored key's record, or null when there is none or no configured secret can open it. */
   entry(session: Partial<SessionData>, providerId: string): StoredProviderKey | null {
     const keys = session.providerKeys;
-    return keys && Object.hasOwn(keys, providerId) ? keys[providerId] : null;
+    if (!keys || !Object.hasOwn(keys, providerId)) return null;
+    const stored = keys[providerId];
+    return this.cipher.hasSecretFor(stored.sealed) ? stored : null;
   }
 
   /** The plaintext key, or null when none is stored or it can no longer be opened. */

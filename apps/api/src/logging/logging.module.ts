@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -27,6 +27,8 @@ export class LoggingModule {
       module: LoggingModule,
       imports: [
         LoggerModule.forRoot({
+          // Every route, in the path syntax of Express 5 (the default '*' is the legacy form).
+          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
           pinoHttp: [
             {
               level: config.logLevel,

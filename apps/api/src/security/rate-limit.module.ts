@@ -1,5 +1,5 @@
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import { Logger, Module } from '@nestjs/common';
+import { type ExecutionContext, Logger, Module } from '@nestjs/common';
 import { ThrottlerModule, ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type Redis from 'ioredis';
@@ -41,6 +41,8 @@ class SharedThrottlerStorage implements ThrottlerStorage {
           { name: 'default', limit: config.keyRateLimit, ttl: config.keyRateWindowMs },
           { name: 'chat', limit: config.chatRateLimit, ttl: 60_000 },
         ],
+        // One count per client and throttler, whatever the route: key set and validate share theirs.
+        generateKey: (_context: ExecutionContext, tracker: string, throttlerName: string) => `${throttlerName}:${tracker}`,
         storage: redis
           ? new SharedThrottlerStorage(new ThrottlerStorageRedisService(redis))
           : new ThrottlerStorageService(),

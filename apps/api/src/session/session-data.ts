@@ -11,9 +11,9 @@ export interface StoredProviderKey {
 declare module 'express-session' {
   interface SessionData {
     /** When the session began (ms since epoch), for the absolute timeout. */
-    createdAt: number;
+    createdAt?: number;
     /** Random value CSRF tokens are bound to; survives session id regeneration. */
-    csrfSeed: string;
-    providerKeys: Record<string, StoredProviderKey>;
+    csrfSeed?: string;
+    providerKeys?: Record<string, StoredProviderKey>;
   }
 }

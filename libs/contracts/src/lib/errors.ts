@@ -39,6 +39,7 @@ export const CHAT_ERROR_CODES = [
   'bad_request',
   'timeout',
   'session_changed',
+  'session_expired',
   'store_unavailable',
   'too_many_streams',
 ] as const;

@@ -34,15 +34,19 @@ export class ChatIoAdapter extends IoAdapter {
     return server;
   }
 
+  /** Same rule as HTTP requests: this site's own origin (scheme and host) or an allowed one. */
   private isAllowedOrigin(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
     if (!origin) return true;
-    if (this.config.allowedOrigins.includes(origin)) return true;
-    try {
-      return new URL(origin).host === req.headers.host;
-    } catch {
-      return false;
+    return origin === `${this.protocolOf(req)}://${req.headers.host ?? ''}` || this.config.allowedOrigins.includes(origin);
+  }
+
+  private protocolOf(req: IncomingMessage): string {
+    const forwarded = req.headers['x-forwarded-proto'];
+    if (this.config.trustProxy !== false && typeof forwarded === 'string') {
+      return forwarded.split(',')[0].trim();
     }
+    return (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
   }
 
   /** Only the handshake loads the session; later polling requests of the same socket need not. */

@@ -19,8 +19,9 @@ import { APP_CONFIG } from '../../config/config.module';
 import { validatePayload } from '../../common/validate-payload';
 import type { SessionRequest } from '../../session/session-request';
 import { ChatService } from '../chat.service';
-import { ChatCancelled, ChatFailure, chatErrorEventOf } from '../chat-failure';
+import { ChatCancelled, chatErrorEventOf } from '../chat-failure';
 import { ChatCancelDto, ChatStartDto } from '../dto/chat-requests.dto';
+import { refreshSocketSession } from './socket-session';
 import { StreamRateLimiter } from './stream-rate-limiter';
 
 type ChatSocket = Socket<ChatClientToServerEvents, ChatServerToClientEvents>;
@@ -76,7 +77,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     state.streams.set(request.id, abort);
     try {
       const req = sessionRequestOf(socket);
-      await this.reloadSession(req, state.hadSession);
+      if (state.hadSession) await refreshSocketSession(req, this.config.sessionAbsoluteTimeoutMs);
       const outcome = await this.chat.stream(req, request, abort.signal, (text) =>
         socket.emit('chat:delta', { id: request.id, text }),
       );
@@ -114,28 +115,6 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
       return { id, code: 'rate_limited', message: `Too many chats started; retry in ${allowed} s.`, retryAfter: allowed };
     }
     return null;
-  }
-
-  /**
-   * Re-reads the session so this stream uses the keys as they are now, not as they were at the
-   * handshake. Setting a key replaces the session id, so a socket opened before must reconnect.
-   */
-  private reloadSession(req: SessionRequest, hadSession: boolean): Promise<void> {
-    if (!hadSession) return Promise.resolve();
-    return new Promise((resolve, reject) =>
-      req.session.reload((error: unknown) => {
-        if (!error) {
-          resolve();
-          return;
-        }
-        const gone = error instanceof Error && /failed to load session/.test(error.message);
-        reject(
-          gone
-            ? new ChatFailure('session_changed', 'Your session changed since this connection opened (a key was set or cleared); reconnect to continue.')
-            : new ChatFailure('store_unavailable', 'The session store is unreachable, so your keys cannot be read; try again shortly.'),
-        );
-      }),
-    );
   }
 }
 

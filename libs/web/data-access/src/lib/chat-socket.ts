@@ -100,7 +100,7 @@ export class ChatSocket {
   }
 
   /**
-   * Setting or clearing a key regenerates the server session id. The socket authenticated with
+   * Setting a key, or clearing all keys, regenerates the server session id. The socket authenticated with
    * the old cookie during its handshake, so only a new handshake picks up the new session.
    */
   reconnect(): void {
