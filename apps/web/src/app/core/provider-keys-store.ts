@@ -36,6 +36,19 @@ export class ProviderKeysStore {
     });
   }
 
+  /**
+   * Reloads quietly, keeping what is shown until the answer arrives. Chatting happens over the
+   * socket, which cannot renew cookies; this HTTP request renews the session cookie's expiry.
+   */
+  refresh(): void {
+    if (this.loading && !this.loading.closed) return;
+    this.loading = this.client.getProviderKeys().subscribe({
+      next: (response) => this.stateSignal.set({ status: 'loaded', providers: response.providers }),
+      // A failed background refresh changes nothing the user relies on; the next action reports it.
+      error: () => this.loading?.unsubscribe(),
+    });
+  }
+
   keysChanged(providers: readonly ProviderKeyStatus[]): void {
     this.loading?.unsubscribe();
     this.stateSignal.set({ status: 'loaded', providers });

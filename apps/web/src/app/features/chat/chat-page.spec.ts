@@ -205,6 +205,8 @@ describe('ChatPage', () => {
     expect(byTestId('credential-source')?.textContent?.trim()).toBe('via session key');
     expect(byTestId('assistant-message')?.getAttribute('aria-busy')).toBe('false');
     expect(announce).toHaveBeenCalledWith('Answer complete.', 'polite');
+    // The socket cannot renew the session cookie; a quiet HTTP refresh after each answer does.
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini] } satisfies ProviderKeysResponse);
   });
 
   it('says "via server key" for an answer served with the server key', async () => {
@@ -215,6 +217,7 @@ describe('ChatPage', () => {
     await stable();
 
     expect(byTestId('credential-source')?.textContent?.trim()).toBe('via server key');
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini] } satisfies ProviderKeysResponse);
   });
 
   it('sends on Enter but not on Shift+Enter', async () => {
@@ -237,6 +240,7 @@ describe('ChatPage', () => {
     socket.delta('1');
     socket.done('session');
     await stable();
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini] } satisfies ProviderKeysResponse);
 
     await ask('Two?');
 

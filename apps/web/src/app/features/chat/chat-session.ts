@@ -9,6 +9,7 @@ import {
 } from '@byok/contracts';
 import { ChatSocket, newStreamId, type ChatStreamError, type ChatStreamEvent } from '@byok/web/data-access';
 import type { Subscription } from 'rxjs';
+import { ProviderKeysStore } from '../../core/provider-keys-store';
 
 export interface UserTurn {
   readonly role: 'user';
@@ -47,6 +48,7 @@ export interface ChatTarget {
 export class ChatSession {
   private readonly socket = inject(ChatSocket);
   private readonly announcer = inject(LiveAnnouncer);
+  private readonly keys = inject(ProviderKeysStore);
   private readonly turnsState = signal<readonly ChatTurn[]>([]);
   private active: Subscription | null = null;
 
@@ -115,6 +117,7 @@ export class ChatSession {
         this.update(id, (turn) => ({ ...turn, status: 'done', credentialSource: event.done.credentialSource }));
         // The answer region is aria-busy while it grows; this says once that it is complete.
         void this.announcer.announce('Answer complete.', 'polite');
+        this.keys.refresh();
         break;
       case 'error':
         this.update(id, (turn) => ({ ...turn, status: 'error', error: event.error }));
