@@ -1,0 +1,14 @@
+export default {
+  displayName: 'deploy-checks',
+  testEnvironment: 'node',
+  rootDir: '.',
+  roots: ['<rootDir>/test'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
+  moduleFileExtensions: ['ts', 'js'],
+  moduleNameMapper: {
+    '^@byok/contracts$': '<rootDir>/../../libs/contracts/src/index.ts',
+    '^@byok/cluster$': '<rootDir>/../cluster/src/index.ts',
+    '^@byok/fake-upstream$': '<rootDir>/../fake-upstream/src/index.ts',
+  },
+  testTimeout: 30_000,
+};

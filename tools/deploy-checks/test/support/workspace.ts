@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BUILT_IN_PROVIDER_IDS } from '@byok/contracts';
+import { parse } from 'yaml';
+
+export const ROOT = resolve(__dirname, '..', '..', '..', '..');
+
+export function readText(path: string): string {
+  return readFileSync(join(ROOT, path), 'utf8');
+}
+
+interface SettingDoc {
+  name: string;
+  default: string | null;
+}
+
+interface SettingsModule {
+  SETTINGS: readonly SettingDoc[];
+  PER_PROVIDER_SETTINGS: readonly SettingDoc[];
+  providerEnvStem(providerId: string): string;
+}
+
+/**
+ * The API's own settings schema. Nx forbids importing an app's source from another project, so
+ * the module is loaded at run time by path; it is plain data without imports.
+ */
+export function apiSettings(): SettingsModule {
+  return require(join(ROOT, 'apps', 'api', 'src', 'config', 'settings.ts')) as SettingsModule;
+}
+
+/** Whether the API reads `name`: a listed setting, or a per-provider one of a known provider. */
+export function isApiSetting(name: string, providerIds: readonly string[] = BUILT_IN_PROVIDER_IDS): boolean {
+  const { SETTINGS, PER_PROVIDER_SETTINGS, providerEnvStem } = apiSettings();
+  if (SETTINGS.some((setting) => setting.name === name)) return true;
+  return providerIds.some((id) =>
+    PER_PROVIDER_SETTINGS.some((setting) => setting.name.replace('<PROVIDER>', providerEnvStem(id)) === name),
+  );
+}
+
+export interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile?: string; target?: string };
+  command?: string[] | string;
+  environment?: Record<string, string | number | boolean | null>;
+  healthcheck?: { test: string[] | string; interval?: string; timeout?: string; retries?: number };
+  depends_on?: Record<string, { condition: string }> | string[];
+  ports?: string[];
+  volumes?: string[];
+  networks?: string[] | Record<string, unknown>;
+}
+
+export interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+  networks?: Record<string, { internal?: boolean } | null>;
+  [key: string]: unknown;
+}
+
+export const COMPOSE_FILE = 'docker-compose.yml';
+
+/** The compose file with YAML merge keys (`<<: *api`) resolved, as Compose reads it. */
+export function loadCompose(): ComposeFile {
+  return parse(readText(COMPOSE_FILE), { merge: true }) as ComposeFile;
+}
+
+/** Names interpolated as ${NAME}, ${NAME:-x} or ${NAME:?x}; `$$` is a literal dollar. */
+export function interpolatedVariables(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const match of text.replace(/\$\$/g, '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:[:?-][^}]*)?\}/g)) {
+    names.add(match[1]);
+  }
+  return names;
+}
+
+/** KEY=value lines of an env file, comments and blank lines skipped. */
+export function parseEnvFile(text: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (!trimmed || trimmed.startsWith('#')) continue;
+    const separator = trimmed.indexOf('=');
+    if (separator <= 0) throw new Error(`not a KEY=value line: ${line}`);
+    entries.set(trimmed.slice(0, separator), trimmed.slice(separator + 1));
+  }
+  return entries;
+}
