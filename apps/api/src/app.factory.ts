@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
@@ -13,7 +13,8 @@ import { SESSION_HANDLERS } from './session/session.tokens';
 /** Builds the configured HTTP application; shared by main.ts and the integration tests. */
 export async function createApp(options: AppModuleOptions): Promise<NestExpressApplication> {
   const { config } = options;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+  // The adapter is named explicitly so a pruned install cannot lose the package Nest would load by name.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), new ExpressAdapter(), {
     bufferLogs: true,
     // JSON bodies are parsed by JsonBodyMiddleware, which enforces the limit and answers in our error format.
     bodyParser: false,
