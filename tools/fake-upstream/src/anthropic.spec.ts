@@ -133,7 +133,7 @@ describe('fake upstream, Anthropic wire format through the @anthropic-ai/sdk', (
     expect(apiError.error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
   });
 
-  it('records the stream as closed by the client within 100 ms of an abort, and stops writing to it', async () => {
+  it('records the stream as closed by the client promptly after an abort, and stops writing to it', async () => {
     fake.configure({ chunkDelayMs: 50 });
     const controller = new AbortController();
     const stream = await client().messages.create({ ...REQUEST, stream: true }, { signal: controller.signal });
@@ -149,7 +149,9 @@ describe('fake upstream, Anthropic wire format through the @anthropic-ai/sdk', (
 
     const record = await fake.waitForRequest((request) => request.closedAt !== null);
     expect(record.outcome).toBe('closed-by-client');
-    expect((record.closedAt ?? Infinity) - abortedAt).toBeLessThan(100);
+    // Generous here: this proves the fake notices a close promptly; the product's 100 ms target
+    // is asserted end to end in apps/api/test/chat.integration.spec.ts.
+    expect((record.closedAt ?? Infinity) - abortedAt).toBeLessThan(250);
     const chunksAtClose = record.chunksSent;
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(record.chunksSent).toBe(chunksAtClose);

