@@ -10,6 +10,9 @@ export default {
     '^@byok/fake-upstream$': '<rootDir>/../../tools/fake-upstream/src/index.ts',
   },
   testTimeout: 30_000,
+  // Every key the tests use is searched for in every log, Redis value and payload of the run.
+  globalSetup: '<rootDir>/test/reliability/leak-audit/global-setup.ts',
+  globalTeardown: '<rootDir>/test/reliability/leak-audit/global-teardown.ts',
   // A failed assertion can skip a test's cleanup and leave a server open; never hang CI on it.
   forceExit: true,
 };

@@ -6,6 +6,7 @@ export class StreamWatchdog {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout;
   private expired = false;
+  private idle = false;
 
   constructor(
     firstTokenTimeoutMs: number,
@@ -25,8 +26,14 @@ export class StreamWatchdog {
 
   /** Called for every event from upstream; restarts the idle countdown. */
   progress(): void {
+    if (this.idle) {
+      // Restarts the same timer: no new timer object per chunk.
+      this.timer.refresh();
+      return;
+    }
     clearTimeout(this.timer);
     this.timer = this.arm(this.idleTimeoutMs);
+    this.idle = true;
   }
 
   stop(): void {

@@ -11,9 +11,11 @@ export function serveWebApp(app: NestExpressApplication, root: string): boolean 
   const dir = resolve(root);
   const index = join(dir, 'index.html');
   if (!existsSync(index)) return false;
-  app.use(express.static(dir, { index: false, maxAge: '1h', fallthrough: true }));
+  const assets = express.static(dir, { index: false, maxAge: '1h', fallthrough: true });
+  // API and socket requests never name a file: spare them the file-system lookup (a stat each).
+  app.use((req: Request, res: Response, next: NextFunction) => (isServerPath(req.path) ? next() : assets(req, res, next)));
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.method !== 'GET' || req.path.startsWith('/api/') || req.path.startsWith('/socket.io/')) {
+    if (req.method !== 'GET' || isServerPath(req.path)) {
       next();
       return;
     }
@@ -21,4 +23,8 @@ export function serveWebApp(app: NestExpressApplication, root: string): boolean 
     res.sendFile(index);
   });
   return true;
+}
+
+function isServerPath(path: string): boolean {
+  return path.startsWith('/api/') || path.startsWith('/socket.io/');
 }

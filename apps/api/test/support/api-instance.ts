@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import type { Socket } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { createApp } from '../../src/app.factory';
 import { loadConfig } from '../../src/config/app-config';
+import { leakAudit } from './leak-audit';
 import { LogCapture } from './log-capture';
 
 /** Secrets every test instance shares, so instances on one Redis can read each other's sessions. */
@@ -17,22 +19,42 @@ export class ApiInstance {
     readonly app: NestExpressApplication,
     readonly url: string,
     readonly logs: LogCapture,
+    private readonly connections: Set<Socket>,
   ) {}
 
   static async start(env: Record<string, string | undefined> = {}): Promise<ApiInstance> {
+    for (const [name, value] of Object.entries(env)) {
+      if (name.endsWith('_API_KEY')) leakAudit.registerKey(value);
+    }
     const config = loadConfig({ ...TEST_SECRETS, LOG_LEVEL: 'debug', ...env });
     const logs = new LogCapture();
+    leakAudit.event({ type: 'api-start', label: logs.auditLabel });
     // nestjs-pino keeps one process-wide logger for lines outside an HTTP request (socket
     // handlers, startup); several instances share a test process, so the newest one gets it.
     __resetOutOfContextForTests();
     const app = await createApp({ config, logDestination: logs });
+    // Every TCP connection, upgraded WebSockets included, so crash() can cut them all.
+    const connections = new Set<Socket>();
+    app.getHttpServer().on('connection', (socket: Socket) => {
+      connections.add(socket);
+      socket.once('close', () => connections.delete(socket));
+    });
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    return new ApiInstance(app, `http://127.0.0.1:${port}`, logs);
+    return new ApiInstance(app, `http://127.0.0.1:${port}`, logs, connections);
   }
 
   async close(): Promise<void> {
+    await this.app.close();
+  }
+
+  /**
+   * Dies as a killed process would, as far as its peers can tell: every connection is cut at
+   * once (no close frame, no end of stream), then the app is torn down to free the port.
+   */
+  async crash(): Promise<void> {
+    for (const socket of this.connections) socket.destroy();
     await this.app.close();
   }
 }

@@ -1,4 +1,5 @@
 import { API_ROUTES, XSRF_COOKIE_NAME, XSRF_HEADER_NAME } from '@byok/contracts';
+import { leakAudit } from './leak-audit';
 
 export interface ClientResponse<T = unknown> {
   status: number;
@@ -41,6 +42,7 @@ export class BrowserClient {
     body: string | undefined,
     headers: Record<string, string>,
   ): Promise<ClientResponse<T>> {
+    leakAudit.registerKeysInBody(body);
     const xsrf = this.cookies.get(XSRF_COOKIE_NAME);
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
@@ -59,6 +61,7 @@ export class BrowserClient {
     }
     const text = await response.text();
     this.received.push(text);
+    leakAudit.payload('http', text);
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);

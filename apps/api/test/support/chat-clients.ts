@@ -11,6 +11,7 @@ import {
 } from '@byok/contracts';
 import { io, type Socket } from 'socket.io-client';
 import type { BrowserClient } from './browser-client';
+import { leakAudit } from './leak-audit';
 
 export type ChatSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
 
@@ -28,9 +29,14 @@ export async function connectChat(client: BrowserClient, headers: Record<string,
     forceNew: true,
     extraHeaders: { cookie: client.cookieHeader(), ...headers },
   });
+  socket.onAny((event: string, ...args: unknown[]) => leakAudit.payload('socket', JSON.stringify([event, ...args])));
+  socket.onAnyOutgoing((event: string, ...args: unknown[]) => leakAudit.registerKey(JSON.stringify([event, ...args])));
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
-    socket.once('connect_error', (error) => reject(error));
+    socket.once('connect_error', (error) => {
+      leakAudit.payload('socket', JSON.stringify(['connect_error', error.message, (error as { data?: unknown }).data]));
+      reject(error);
+    });
   });
   return socket;
 }
@@ -79,9 +85,11 @@ export async function streamOverSse(
   request: ChatStartRequest,
   options: { signal?: AbortSignal; onEvent?: (event: SseEvent) => void } = {},
 ): Promise<{ status: number; events: SseEvent[]; contentType: string | null }> {
+  const body = JSON.stringify(request);
+  leakAudit.registerKeysInBody(body);
   const response = await fetch(`${client.baseUrl}${API_ROUTES.chatStream}`, {
     method: 'POST',
-    body: JSON.stringify(request),
+    body,
     signal: options.signal,
     headers: {
       'content-type': 'application/json',
@@ -92,7 +100,9 @@ export async function streamOverSse(
   const events: SseEvent[] = [];
   const contentType = response.headers.get('content-type');
   if (!response.body || !contentType?.startsWith('text/event-stream')) {
-    events.push({ event: 'http', data: await response.json() });
+    const text = await response.text();
+    leakAudit.payload('http', text);
+    events.push({ event: 'http', data: JSON.parse(text) as unknown });
     return { status: response.status, events, contentType };
   }
   const decoder = new TextDecoder();
@@ -104,6 +114,7 @@ export async function streamOverSse(
       while (boundary >= 0) {
         const block = buffer.slice(0, boundary);
         buffer = buffer.slice(boundary + 2);
+        leakAudit.payload('sse', block);
         const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
         const data = /^data: (.*)$/m.exec(block)?.[1];
         const parsed = { event, data: data === undefined ? undefined : (JSON.parse(data) as unknown) };

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import Redis from 'ioredis';
+import { auditLabel, leakAudit } from './leak-audit';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -23,11 +24,13 @@ export async function freePort(): Promise<number> {
 export class TestRedisServer {
   private process: ChildProcess | null = null;
   readonly dir = mkdtempSync(join(tmpdir(), 'byok-redis-'));
+  private readonly auditLabel = auditLabel('redis');
 
   private constructor(readonly port: number) {}
 
   static async start(): Promise<TestRedisServer> {
     const server = new TestRedisServer(await freePort());
+    leakAudit.event({ type: 'redis-start', label: server.auditLabel });
     await server.startProcess();
     return server;
   }
@@ -36,14 +39,19 @@ export class TestRedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  async stop(): Promise<void> {
+  /** SIGTERM shuts down cleanly; SIGKILL is a crash (the AOF keeps every write Redis acknowledged). */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const child = this.process;
     if (!child || child.exitCode !== null) return;
     this.process = null;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
+      child.kill(signal);
     });
+  }
+
+  get running(): boolean {
+    return this.process !== null && this.process.exitCode === null;
   }
 
   async restart(): Promise<void> {
@@ -52,8 +60,22 @@ export class TestRedisServer {
   }
 
   async destroy(): Promise<void> {
+    if (leakAudit.enabled) await this.handToLeakAudit();
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Everything the store holds now, and its files (the AOF keeps values since overwritten or expired). */
+  private async handToLeakAudit(): Promise<void> {
+    try {
+      if (!this.running) await this.startProcess();
+      const rawFiles = new Map<string, string>();
+      for (const path of filesUnder(this.dir)) rawFiles.set(relative(this.dir, path), readFileSync(path, 'latin1'));
+      leakAudit.redis(this.auditLabel, await this.dump(), rawFiles);
+      leakAudit.event({ type: 'redis-audited', label: this.auditLabel });
+    } catch (error) {
+      leakAudit.event({ type: 'redis-audit-failed', label: this.auditLabel, detail: String(error) });
+    }
   }
 
   /** Every key with its value as text, for scanning what the store holds. */
@@ -101,4 +123,11 @@ export class TestRedisServer {
     }
     throw new Error('redis-server did not answer within 10 s');
   }
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
 }

@@ -16,6 +16,7 @@ import {
   IsIn,
   IsInt,
   IsNumber,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -77,12 +78,15 @@ export class ChatStartDto implements ChatStartRequest {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(CHAT_LIMITS.maxMessages)
+  // ValidateNested alone accepts a nested array (its items are validated instead, vacuously if empty).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => ChatMessageDto)
   messages!: ChatMessageDto[];
 
   @ApiPropertyOptional({ type: ChatOptionsDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => ChatOptionsDto)
   options?: ChatOptionsDto;

@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CHAT_NAMESPACE, type ChatErrorCode } from '@byok/contracts';
 import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../../config/app-config';
 import { SECURE_SESSION_COOKIE, type SessionHandlers } from '../../session/session-middleware.factory';
@@ -22,6 +23,9 @@ export class ChatIoAdapter extends IoAdapter {
     super(app);
   }
 
+  /** Handshakes whose session the store could not load (Redis down): refused with the reason. */
+  private readonly storeFailures = new WeakSet<IncomingMessage>();
+
   override createIOServer(port: number, options?: ServerOptions): Server {
     const server: Server = super.createIOServer(port, {
       ...options,
@@ -31,6 +35,16 @@ export class ChatIoAdapter extends IoAdapter {
         callback(null, this.isAllowedOrigin(req)),
     });
     server.engine.use(this.sessionOnHandshake());
+    // Failing the engine handshake would reach the client as a bare "websocket error"; a
+    // namespace refusal arrives as connect_error with a message and code it can show and act on.
+    server.of(CHAT_NAMESPACE).use((socket, next) => {
+      if (!this.storeFailures.has(socket.request)) {
+        next();
+        return;
+      }
+      const refusal = new Error('The session store is unreachable, so your keys cannot be read; try again shortly.');
+      next(Object.assign(refusal, { data: { code: 'store_unavailable' satisfies ChatErrorCode } }));
+    });
     return server;
   }
 
@@ -59,7 +73,11 @@ export class ChatIoAdapter extends IoAdapter {
       }
       const secure = (req.headers.cookie ?? '').includes(`${SECURE_SESSION_COOKIE}=`);
       const handler = (secure ? this.sessions.secure : this.sessions.plain) as unknown as EngineMiddleware;
-      handler(req, res, next);
+      // express-session passes only store failures on; the namespace refuses such a socket.
+      handler(req, res, (error?: unknown) => {
+        if (error) this.storeFailures.add(req);
+        next();
+      });
     };
   }
 }

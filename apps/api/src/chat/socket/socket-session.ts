@@ -2,9 +2,19 @@ import type { SessionRequest } from '../../session/session-request';
 import { ChatFailure } from '../chat-failure';
 
 /**
+ * A socket pushes the idle expiry forward at most this often: every stream of a chat would
+ * otherwise pay a second Redis round trip before its first token, to move a deadline hours
+ * away by a few seconds.
+ */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** When each socket (its handshake request) last extended its session in the store. */
+const lastTouched = new WeakMap<SessionRequest, number>();
+
+/**
  * Brings a socket's session up to date before a stream: re-reads it so the stream uses the keys
  * as they are now (not as at the handshake), enforces the absolute lifetime as HTTP requests do,
- * and pushes the idle expiry forward in the store, since chatting is using the app.
+ * and pushes the idle expiry forward in the store (at most once a minute), since chatting is using the app.
  * Setting a key replaces the session id, so a socket opened before must reconnect.
  */
 export async function refreshSocketSession(req: SessionRequest, absoluteTimeoutMs: number): Promise<void> {
@@ -16,11 +26,13 @@ export async function refreshSocketSession(req: SessionRequest, absoluteTimeoutM
     throw new ChatFailure('session_expired', 'Your session has reached its maximum lifetime; reload the page to start a new one.');
   }
   const touch = req.sessionStore?.touch?.bind(req.sessionStore);
-  if (!touch) return;
+  const now = Date.now();
+  if (!touch || now - (lastTouched.get(req) ?? 0) < TOUCH_INTERVAL_MS) return;
   req.session.touch();
   await new Promise<void>((resolve, reject) =>
     touch(req.sessionID, req.session, (error?: unknown) => (error ? reject(storeDown()) : resolve())),
   );
+  lastTouched.set(req, now);
 }
 
 function reloadFailure(error: unknown): ChatFailure {

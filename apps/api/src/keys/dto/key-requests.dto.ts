@@ -3,10 +3,16 @@ import type {
   SetProviderKeyRequest,
   ValidateProviderKeyRequest,
 } from '@byok/contracts';
-import { Equals, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { Equals, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 
 /** Longest text accepted in a key field; the provider's own rule is usually far stricter. */
 const MAX_KEY_FIELD = 4096;
+
+/**
+ * May be left out, but not sent as null: IsOptional would let null through to the service,
+ * which tells a field's absence by `undefined`.
+ */
+const Omittable = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);
 
 export class SetProviderKeyDto implements SetProviderKeyRequest {
   @ApiProperty({ example: 'openai' })
@@ -23,14 +29,14 @@ export class SetProviderKeyDto implements SetProviderKeyRequest {
 
 export class ClearProviderKeyDto {
   @ApiPropertyOptional({ example: 'openai', description: 'The provider whose key to clear; or send `all`.' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MinLength(1)
   @MaxLength(64)
   provider?: string;
 
   @ApiPropertyOptional({ example: true, description: 'Clear every key and end the session.' })
-  @IsOptional()
+  @Omittable()
   @Equals(true)
   all?: true;
 }
@@ -43,7 +49,7 @@ export class ValidateProviderKeyDto implements ValidateProviderKeyRequest {
   provider!: string;
 
   @ApiPropertyOptional({ description: 'The key to try; without it, the key in effect is tried.' })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(MAX_KEY_FIELD)
   apiKey?: string;

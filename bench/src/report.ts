@@ -1,0 +1,230 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MachineInfo } from './machine';
+import type { addedAgainst, RungRun } from './scenario-concurrency';
+import type { KeyEndpointResult } from './scenario-key-endpoint';
+import type { PassThroughResult } from './scenario-passthrough';
+import type { TtftResult } from './scenario-ttft';
+
+type Added = ReturnType<typeof addedAgainst>;
+
+export interface RungSet {
+  streams: number;
+  runs: RungRun[];
+  added: Record<string, Added>;
+}
+
+export interface BenchResults {
+  machine: MachineInfo;
+  durationSeconds: number;
+  ttft: TtftResult;
+  passThrough: PassThroughResult;
+  concurrency: { chunksPerStream: number; paceMs: number; rampMs: number; socketMemoryKiB: number; rungs: RungSet[] };
+  keyEndpoint: KeyEndpointResult;
+  scaling: { rungs: RungSet[]; keyEndpoint: { one: KeyEndpointResult; two: KeyEndpointResult; factor: number } };
+}
+
+export interface Verdict {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+const START = '<!-- bench:results:start -->';
+const END = '<!-- bench:results:end -->';
+
+export function verdicts(results: BenchResults): Verdict[] {
+  const { ttft, passThrough, concurrency, keyEndpoint, scaling } = results;
+  const list: Verdict[] = [];
+  const pipeP50 = ttft.added.pipe.p50;
+  for (const name of ['gateway-sse', 'gateway-socket'] as const) {
+    const added = ttft.added[name];
+    list.push({ target: `(a) ${name}: added TTFT p50 ≤ 2 × pipe (${ms(2 * pipeP50)})`, measured: ms(added.p50), met: added.p50 <= 2 * pipeP50 });
+    list.push({ target: `(a) ${name}: added TTFT p99 ≤ 3 ms`, measured: ms(added.p99), met: added.p99 <= 3 });
+  }
+  for (const name of ['gateway-sse', 'gateway-socket'] as const) {
+    const ratio = passThrough.burst.ratioToDirect[name];
+    list.push({ target: `(b) ${name}: 256-chunk throughput ÷ direct ≥ 0.9`, measured: ratio.toFixed(2), met: ratio >= 0.9 });
+    const gap = passThrough.paced.addedGapP99[name];
+    list.push({ target: `(b) ${name}: added inter-chunk gap p99 ≤ 0.5 ms`, measured: ms(gap), met: gap <= 0.5 });
+    const received = passThrough.paced.chunksReceived[name];
+    const merged = passThrough.paced.merged[name];
+    list.push({
+      target: `(b) ${name}: chunks received = sent, none merged`,
+      measured: `${received}/${passThrough.paced.chunksSent}, ${merged} merged`,
+      met: received === passThrough.paced.chunksSent && merged === 0,
+    });
+  }
+  const top = concurrency.rungs[concurrency.rungs.length - 1];
+  const gateway = top.runs.find((run) => run.target === 'gateway-socket');
+  const added = top.added['gateway-socket'];
+  if (gateway && added) {
+    list.push({ target: `(c) ${top.streams} streams: added p99 TTFT ≤ 10 ms`, measured: ms(added.ttftP99), met: added.ttftP99 <= 10 });
+    list.push({ target: `(c) ${top.streams} streams: added p99 gap ≤ 10 ms`, measured: ms(added.gapP99), met: added.gapP99 <= 10 });
+    list.push({
+      target: `(c) ${top.streams} streams: no loss`,
+      measured: `${gateway.lostChunks} lost, ${gateway.failedStreams} failed streams`,
+      met: gateway.lostChunks === 0 && gateway.failedStreams === 0,
+    });
+    const total = top.streams * gateway.rounds * (concurrency.chunksPerStream - 1);
+    list.push({
+      target: `(c) ${top.streams} streams: no bursting (gap p50 ≈ ${concurrency.paceMs} ms, < 0.1 % bunched)`,
+      measured: `p50 ${ms(gateway.gaps.p50)}, ${gateway.bunched} of ${total} bunched`,
+      met: Math.abs(gateway.gaps.p50 - concurrency.paceMs) <= 1 && gateway.bunched <= total / 1000,
+    });
+  }
+  list.push({ target: '(d) key listing ≥ 70 % of the bare route’s req/s', measured: pct(keyEndpoint.share), met: keyEndpoint.share >= 0.7 });
+  list.push({ target: '(e) two instances ≥ 1.7 × one (key listing req/s)', measured: `${scaling.keyEndpoint.factor.toFixed(2)}×`, met: scaling.keyEndpoint.factor >= 1.7 });
+  return list;
+}
+
+export function writeReport(results: BenchResults, root = process.cwd()): void {
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  const list = verdicts(results);
+  writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify({ ...results, verdicts: list }, null, 2)}\n`);
+  const docPath = join(root, 'docs/benchmarks.md');
+  const generated = `${START}\n${renderResults(results, list)}\n${END}`;
+  const current = existsSync(docPath) ? readFileSync(docPath, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
+  const start = current.indexOf(START);
+  const end = current.indexOf(END);
+  const next = start >= 0 && end > start ? `${current.slice(0, start)}${generated}${current.slice(end + END.length)}` : `${current.trimEnd()}\n\n${generated}\n`;
+  writeFileSync(docPath, next);
+}
+
+function renderResults(results: BenchResults, list: Verdict[]): string {
+  const { machine, ttft, passThrough, concurrency, keyEndpoint, scaling } = results;
+  const lines: string[] = [];
+  lines.push(
+    `_Generated by \`npm run bench\` on ${machine.date.slice(0, 16).replace('T', ' ')} UTC in ${results.durationSeconds} s; raw figures in [bench/results/latest.json](../bench/results/latest.json)._`,
+    '',
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; ${machine.platform}; Node ${machine.node}; Redis ${machine.redis}; commit \`${machine.commit.slice(0, 12)}\`${machine.dirty ? ' with uncommitted changes' : ''}; load average ${machine.loadAverageAtStart} when the run began.`,
+    '',
+    '### Targets',
+    '',
+    table(['Target', 'Measured', 'Met'], list.map((verdict) => [verdict.target, verdict.measured, verdict.met ? 'yes' : '**no**'])),
+    '',
+    `### (a) Time to first token, one stream at a time (${ttft.requestsPerTarget} requests per target)`,
+    '',
+    table(
+      ['Target', 'p50', 'p99', 'p99.9', 'added p50', 'added p99', 'failed'],
+      Object.entries(ttft.ttft).map(([name, p]) => {
+        const added = name === 'direct' ? undefined : ttft.added[name as keyof typeof ttft.added];
+        return [name, ms(p.p50), ms(p.p99), ms(p.p999), added ? ms(added.p50) : '—', added ? ms(added.p99) : '—', String(ttft.failures[name as keyof typeof ttft.failures])];
+      }),
+    ),
+    '',
+    `### (b) Pass-through`,
+    '',
+    `${passThrough.burst.chunks} chunks back to back, ${passThrough.burst.streamsPerTarget} streams per target (medians):`,
+    '',
+    table(
+      ['Target', 'request → last chunk', 'chunks/s', '÷ direct', 'failed'],
+      Object.entries(passThrough.burst.chunksPerSecond).map(([name, rate]) => [
+        name,
+        ms(passThrough.burst.durationMs[name as keyof typeof passThrough.burst.durationMs]),
+        String(rate),
+        name === 'direct' ? '—' : passThrough.burst.ratioToDirect[name as keyof typeof passThrough.burst.ratioToDirect].toFixed(2),
+        String(passThrough.burst.failures[name as keyof typeof passThrough.burst.failures]),
+      ]),
+    ),
+    '',
+    `${passThrough.paced.chunks} chunks paced at ${passThrough.paced.paceMs} ms, ${passThrough.paced.streamsPerTarget} streams per target (gaps between received chunks):`,
+    '',
+    table(
+      ['Target', 'gap p50', 'gap p99', 'gap max', 'added p99', 'received', 'merged'],
+      Object.entries(passThrough.paced.gaps).map(([name, p]) => [
+        name,
+        ms(p.p50),
+        ms(p.p99),
+        ms(p.max),
+        name === 'direct' ? '—' : ms(passThrough.paced.addedGapP99[name as keyof typeof passThrough.paced.addedGapP99]),
+        `${passThrough.paced.chunksReceived[name as keyof typeof passThrough.paced.chunksReceived]}/${passThrough.paced.chunksSent}`,
+        String(passThrough.paced.merged[name as keyof typeof passThrough.paced.merged]),
+      ]),
+    ),
+    '',
+    `### (c) Concurrent paced streams on one instance (socket.io, one socket per stream)`,
+    '',
+    `Each stream: ${concurrency.chunksPerStream} chunks at ${concurrency.paceMs} ms; starts spread over ${concurrency.rampMs} ms. An open idle chat socket costs about ${concurrency.socketMemoryKiB} KiB of API memory.`,
+    '',
+    rungTable(concurrency.rungs),
+    '',
+    `### (d) Key listing with a Redis-backed session (autocannon, ${keyEndpoint.connections} connections, ${keyEndpoint.rounds} × ${keyEndpoint.durationSeconds} s alternating)`,
+    '',
+    table(
+      ['Route', 'req/s', 'latency p50', 'latency p99', 'non-2xx', 'errors'],
+      [keyEndpoint.health, keyEndpoint.keys].map((run) => [run.path, String(run.requestsPerSecond), ms(run.latencyP50Ms), ms(run.latencyP99Ms), String(run.non2xx), String(run.errors)]),
+    ),
+    '',
+    `Key listing: ${pct(keyEndpoint.share)} of the bare route.`,
+    '',
+    `### (e) Two instances behind a round-robin TCP balancer, one Redis`,
+    '',
+    rungTable(scaling.rungs),
+    '',
+    table(
+      ['Behind the balancer', 'key listing req/s', 'bare route req/s', 'latency p99'],
+      [
+        ['1 instance', String(scaling.keyEndpoint.one.keys.requestsPerSecond), String(scaling.keyEndpoint.one.health.requestsPerSecond), ms(scaling.keyEndpoint.one.keys.latencyP99Ms)],
+        ['2 instances', String(scaling.keyEndpoint.two.keys.requestsPerSecond), String(scaling.keyEndpoint.two.health.requestsPerSecond), ms(scaling.keyEndpoint.two.keys.latencyP99Ms)],
+      ],
+    ),
+    '',
+    `Scaling factor (key listing): ${scaling.keyEndpoint.factor.toFixed(2)}×.`,
+  );
+  return lines.join('\n');
+}
+
+function rungTable(rungs: RungSet[]): string {
+  const rows: string[][] = [];
+  for (const rung of rungs) {
+    for (const run of rung.runs) {
+      const added = rung.added[run.target];
+      rows.push([
+        String(rung.streams),
+        run.target,
+        `${ms(run.ttft.p50)} / ${ms(run.ttft.p99)}`,
+        added ? `${ms(added.ttftP99)}` : '—',
+        `${ms(run.gaps.p50)} / ${ms(run.gaps.p99)}`,
+        added ? `${ms(added.gapP99)}` : '—',
+        `${run.lostChunks} / ${run.failedStreams}`,
+        String(run.bunched),
+        run.api ? `${ms(run.api.loopDelayP99Ms)} / ${ms(run.api.loopDelayMaxMs)}` : '—',
+        run.api ? `${run.api.cpuPercent} % (${run.api.cpuMicrosPerChunk} µs/chunk)` : '—',
+        run.api ? `${run.api.memoryPerStreamKiB} KiB` : '—',
+        run.client ? `${ms(run.client.p99Ms)} / ${ms(run.client.maxMs)}` : '—',
+        `${run.machineBusyPercent} %`,
+      ]);
+    }
+  }
+  return table(
+    [
+      'Streams',
+      'Target',
+      'TTFT p50 / p99',
+      'added TTFT p99',
+      'gap p50 / p99',
+      'added gap p99',
+      'lost chunks / failed streams',
+      'bunched',
+      'API loop delay p99 / max',
+      'API CPU',
+      'API memory per stream',
+      'bench loop delay p99 / max',
+      'machine busy',
+    ],
+    rows,
+  );
+}
+
+function table(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(value < 10 ? 2 : 1)} ms`;
+}
+
+function pct(share: number): string {
+  return `${(share * 100).toFixed(0)} %`;
+}
