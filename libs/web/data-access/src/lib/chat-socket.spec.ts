@@ -216,6 +216,18 @@ describe('ChatSocket', () => {
     expect(fake.emitted).toEqual([]);
   });
 
+  it("passes on the server's reason when it refuses the handshake because its session store is down", () => {
+    const stream = record(socket.stream(request('s1')));
+    const refusal = Object.assign(new Error('The session store is unreachable, so your keys cannot be read; try again shortly.'), {
+      data: { code: 'store_unavailable' },
+    });
+    fake.fire('connect_error', refusal);
+
+    expect(stream.events).toEqual([
+      { type: 'error', error: { code: 'store_unavailable', message: expect.stringContaining('session store is unreachable') } },
+    ]);
+  });
+
   it('does not create a socket just to reconnect it', () => {
     socket.reconnect();
 

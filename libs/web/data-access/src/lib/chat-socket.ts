@@ -171,9 +171,14 @@ export class ChatSocket {
       this.running.clear();
       this.fail(running, CONNECTION_LOST);
     });
-    socket.on('connect_error', () => {
+    socket.on('connect_error', (error: Error & { data?: { code?: unknown } }) => {
       this.connectedState.set(false);
-      this.failWaiting(CONNECTION_FAILED);
+      // The server refuses a handshake it cannot serve (its session store is down) with a reason.
+      if (error.data?.code === 'store_unavailable') {
+        this.failWaiting(error.message, 'store_unavailable');
+      } else {
+        this.failWaiting(CONNECTION_FAILED);
+      }
     });
     socket.on('chat:delta', ({ id, text }) => this.running.get(id)?.next({ type: 'delta', text }));
     socket.on('chat:done', (done) => this.finish(done.id, { type: 'done', done }));
@@ -198,15 +203,19 @@ export class ChatSocket {
     subscriber.complete();
   }
 
-  private failWaiting(message: string): void {
+  private failWaiting(message: string, code: ChatStreamErrorCode = 'disconnected'): void {
     const waiting = [...this.waiting.values()].map((entry) => entry.subscriber);
     this.waiting.clear();
-    this.fail(waiting, message);
+    this.fail(waiting, message, code);
   }
 
-  private fail(subscribers: readonly Subscriber<ChatStreamEvent>[], message: string): void {
+  private fail(
+    subscribers: readonly Subscriber<ChatStreamEvent>[],
+    message: string,
+    code: ChatStreamErrorCode = 'disconnected',
+  ): void {
     for (const subscriber of subscribers) {
-      subscriber.next({ type: 'error', error: { code: 'disconnected', message } });
+      subscriber.next({ type: 'error', error: { code, message } });
       subscriber.complete();
     }
   }
