@@ -1,5 +1,6 @@
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validate } from 'class-validator';
+import { FORBIDDEN_KEYS } from './forbidden-keys';
 import { flattenValidationErrors } from './validation.pipe';
 
 export type PayloadResult<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -31,7 +32,6 @@ export async function validatePayload<T extends object>(type: ClassConstructor<T
   return { ok: true, value };
 }
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Our payloads nest three levels at most; anything far deeper is refused rather than walked. */
 const MAX_DEPTH = 16;

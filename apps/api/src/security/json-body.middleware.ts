@@ -3,9 +3,8 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ApiException } from '../common/errors/api-exception';
+import { FORBIDDEN_KEYS } from '../common/forbidden-keys';
 
-/** Names that could reach Object.prototype through a deserialiser downstream. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 class ForbiddenKeyError extends Error {}
 

@@ -6,13 +6,17 @@ export function ownOrigin(req: Request): string {
 }
 
 /**
- * Whether a browser request may act on this API: same-origin always, others only when listed.
- * A missing Origin (curl, server-to-server) is allowed here; CSRF tokens still guard it.
+ * The one rule for HTTP requests and socket handshakes: this site's own origin always, others
+ * only when listed. A missing Origin (curl, server-to-server) is allowed; CSRF tokens or the
+ * session cookie still guard what such a client can do.
  */
+export function originAllowed(origin: string | undefined, own: string, allowedOrigins: readonly string[]): boolean {
+  return origin === undefined || origin === own || allowedOrigins.includes(origin);
+}
+
+/** Whether a browser request may act on this API; falls back to the Referer's origin. */
 export function isAllowedOrigin(req: Request, allowedOrigins: readonly string[]): boolean {
-  const origin = req.get('origin') ?? refererOrigin(req.get('referer'));
-  if (origin === undefined) return true;
-  return origin === ownOrigin(req) || allowedOrigins.includes(origin);
+  return originAllowed(req.get('origin') ?? refererOrigin(req.get('referer')), ownOrigin(req), allowedOrigins);
 }
 
 function refererOrigin(referer: string | undefined): string | undefined {

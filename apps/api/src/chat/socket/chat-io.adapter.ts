@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CHAT_NAMESPACE, type ChatErrorCode } from '@byok/contracts';
 import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../../config/app-config';
+import { originAllowed } from '../../security/origin-policy';
 import { SECURE_SESSION_COOKIE, type SessionHandlers } from '../../session/session-middleware.factory';
 
 type EngineMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
@@ -50,9 +51,7 @@ export class ChatIoAdapter extends IoAdapter {
 
   /** Same rule as HTTP requests: this site's own origin (scheme and host) or an allowed one. */
   private isAllowedOrigin(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    if (!origin) return true;
-    return origin === `${this.protocolOf(req)}://${req.headers.host ?? ''}` || this.config.allowedOrigins.includes(origin);
+    return originAllowed(req.headers.origin, `${this.protocolOf(req)}://${req.headers.host ?? ''}`, this.config.allowedOrigins);
   }
 
   private protocolOf(req: IncomingMessage): string {

@@ -1,4 +1,3 @@
-import { LiveAnnouncer } from '@angular/cdk/a11y';
 import {
   ChangeDetectionStrategy,
   Component,
@@ -26,11 +25,11 @@ import {
 } from '@angular/material/expansion';
 import { MatIcon } from '@angular/material/icon';
 import { MatProgressSpinner } from '@angular/material/progress-spinner';
-import { MatSnackBar } from '@angular/material/snack-bar';
 import type { ProviderId, ProviderKeyStatus } from '@byok/contracts';
 import { API_BASE_URL, ProviderKeysClient, apiErrorMessage } from '@byok/web/data-access';
 import { filter, finalize, switchMap, type Subscription } from 'rxjs';
 import { confirmClear } from './confirm-clear-dialog';
+import { KeyNotifier } from './key-notifier';
 import { ProviderKeyRow } from './provider-key-row';
 
 type PanelState =
@@ -71,8 +70,7 @@ export class KeysPanel {
 
   private readonly client = inject(ProviderKeysClient);
   private readonly dialog = inject(MatDialog);
-  private readonly announcer = inject(LiveAnnouncer);
-  private readonly snackBar = inject(MatSnackBar);
+  private readonly notifier = inject(KeyNotifier);
   private readonly destroyRef = inject(DestroyRef);
   private readonly injector = inject(Injector);
   private readonly rows = viewChildren(ProviderKeyRow);
@@ -158,9 +156,7 @@ export class KeysPanel {
       .subscribe({
         next: (response) => {
           this.replaceAll(response.providers);
-          const message = 'All your keys were cleared.';
-          void this.announcer.announce(message, 'polite');
-          this.snackBar.open(message, 'Dismiss', { duration: 5000, politeness: 'off' });
+          this.notifier.notify('All your keys were cleared.');
         },
         error: (error: unknown) => this.clearAllError.set(apiErrorMessage(error)),
       });

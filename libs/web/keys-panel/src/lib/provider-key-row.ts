@@ -1,4 +1,3 @@
-import { LiveAnnouncer } from '@angular/cdk/a11y';
 import { DatePipe } from '@angular/common';
 import {
   ChangeDetectionStrategy,
@@ -24,7 +23,6 @@ import { MatError, MatFormField, MatHint, MatLabel, MatSuffix } from '@angular/m
 import { MatIcon } from '@angular/material/icon';
 import { MatInput } from '@angular/material/input';
 import { MatProgressSpinner } from '@angular/material/progress-spinner';
-import { MatSnackBar } from '@angular/material/snack-bar';
 import {
   checkKeyFormat,
   type ProviderId,
@@ -34,6 +32,7 @@ import {
 import { ProviderKeysClient, apiErrorMessage } from '@byok/web/data-access';
 import { filter, finalize, switchMap, type Observable } from 'rxjs';
 import { confirmClear } from './confirm-clear-dialog';
+import { KeyNotifier } from './key-notifier';
 import { KEY_POLICY_DESCRIPTIONS, KEY_SOURCE_LABELS, VALIDATION_FAILURE_MESSAGES } from './labels';
 
 type Operation = 'set' | 'validate' | 'clear';
@@ -86,8 +85,7 @@ export class ProviderKeyRow {
 
   private readonly client = inject(ProviderKeysClient);
   private readonly dialog = inject(MatDialog);
-  private readonly announcer = inject(LiveAnnouncer);
-  private readonly snackBar = inject(MatSnackBar);
+  private readonly notifier = inject(KeyNotifier);
   private readonly destroyRef = inject(DestroyRef);
   private readonly injector = inject(Injector);
   private readonly keyInput = viewChild.required<ElementRef<HTMLInputElement>>('keyInput');
@@ -161,7 +159,7 @@ export class ProviderKeyRow {
         this.keyControl.reset();
         this.revealed.set(false);
         this.saved.emit(updated);
-        this.notify(`${status.name} key saved. It is kept in your session only.`);
+        this.notifier.notify(`${status.name} key saved. It is kept in your session only.`);
       },
       error: (error: unknown) => this.apiError.set(apiErrorMessage(error)),
     });
@@ -185,7 +183,7 @@ export class ProviderKeyRow {
       next: (response) => {
         const result = validationResult(response, subject);
         this.validation.set(result);
-        void this.announcer.announce(result.message, 'polite');
+        this.notifier.announce(result.message);
       },
       error: (error: unknown) => this.apiError.set(apiErrorMessage(error)),
     });
@@ -205,7 +203,7 @@ export class ProviderKeyRow {
       .subscribe({
         next: (response) => {
           this.cleared.emit(response.providers);
-          this.notify(`${status.name} key cleared.`);
+          this.notifier.notify(`${status.name} key cleared.`);
           // The Clear button the dialog gave focus back to is gone now.
           afterNextRender(() => this.focus(), { injector: this.injector });
         },
@@ -247,11 +245,6 @@ export class ProviderKeyRow {
     }
   }
 
-  private notify(message: string): void {
-    void this.announcer.announce(message, 'polite');
-    // The announcer already spoke; a polite snack bar would say it a second time.
-    this.snackBar.open(message, 'Dismiss', { duration: 5000, politeness: 'off' });
-  }
 }
 
 function validationResult(response: ValidateProviderKeyResponse, subject: string): ValidationResult {
