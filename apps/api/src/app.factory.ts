@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { ChatIoAdapter } from './chat/socket/chat-io.adapter';
 import { createValidationPipe } from './common/validation.pipe';
+import { TRUST_FUNCTION, type TrustFunction } from './security/trust-proxy';
 import { serveWebApp } from './web/web-app';
 import type { SessionHandlers } from './session/session-middleware.factory';
 import { SESSION_HANDLERS } from './session/session.tokens';
@@ -21,7 +22,8 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   });
   const logger = app.get(Logger);
   app.useLogger(logger);
-  app.set('trust proxy', config.trustProxy);
+  const trust = app.get<TrustFunction>(TRUST_FUNCTION);
+  app.set('trust proxy', trust);
   app.disable('x-powered-by');
   app.use(
     helmet({
@@ -32,7 +34,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   app.enableCors({ origin: config.allowedOrigins, credentials: true });
   app.setGlobalPrefix('api');
   app.useGlobalPipes(createValidationPipe());
-  app.useWebSocketAdapter(new ChatIoAdapter(app, config, app.get<SessionHandlers>(SESSION_HANDLERS)));
+  app.useWebSocketAdapter(new ChatIoAdapter(app, config, app.get<SessionHandlers>(SESSION_HANDLERS), trust));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import { ChatModule } from './chat/chat.module';
 import { ChatStreamController } from './chat/chat-stream.controller';
+import { ClockModule } from './common/clock';
 import { ApiExceptionFilter } from './common/errors/api-exception.filter';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -10,6 +11,7 @@ import { CryptoModule } from './crypto/crypto.module';
 import { HealthModule } from './health/health.module';
 import { KeysController } from './keys/keys.controller';
 import { KeysModule } from './keys/keys.module';
+import { LimitsModule } from './limits/limits.module';
 import { LoggingModule } from './logging/logging.module';
 import { ModelsController } from './models/models.controller';
 import { ModelsModule } from './models/models.module';
@@ -33,8 +35,10 @@ export class AppModule implements NestModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config, logDestination),
+        ClockModule,
         RedisModule,
         SessionModule,
+        LimitsModule,
         CryptoModule,
         HealthModule,
         KeysModule,

@@ -1,6 +1,5 @@
-import { Body, Controller, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { ChatStartDto } from './dto/chat-requests.dto';
 import { SseChatResponder } from './sse/sse-chat.responder';
@@ -11,8 +10,6 @@ export class ChatStreamController {
   constructor(private readonly sse: SseChatResponder) {}
 
   @Post('stream')
-  @UseGuards(ThrottlerGuard)
-  @SkipThrottle({ default: true })
   @ApiProduces('text/event-stream')
   @ApiOperation({ summary: 'Stream a chat answer as server-sent events: delta, done, error.' })
   stream(@Req() req: Request, @Res() res: Response, @Body() dto: ChatStartDto): Promise<void> {

@@ -1,15 +1,15 @@
 import { Module } from '@nestjs/common';
 import { KeysModule } from '../keys/keys.module';
 import { ProvidersModule } from '../providers/providers.module';
-import { RateLimitModule } from '../security/rate-limit.module';
 import { ChatService } from './chat.service';
 import { ChatStreamController } from './chat-stream.controller';
 import { ChatGateway } from './socket/chat.gateway';
+import { SocketAdmission } from './socket/socket-admission';
 import { SseChatResponder } from './sse/sse-chat.responder';
 
 @Module({
-  imports: [ProvidersModule, KeysModule, RateLimitModule],
+  imports: [ProvidersModule, KeysModule],
   controllers: [ChatStreamController],
-  providers: [ChatService, SseChatResponder, ChatGateway],
+  providers: [ChatService, SseChatResponder, ChatGateway, SocketAdmission],
 })
 export class ChatModule {}

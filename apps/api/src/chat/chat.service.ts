@@ -1,22 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CHAT_LIMITS, type ChatDoneEvent } from '@byok/contracts';
-import type { AppConfig } from '../config/app-config';
+import type { AppConfig, ProviderConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { KeyResolver } from '../keys/key-resolver';
+import { ApiException } from '../common/errors/api-exception';
+import { KeyResolver, type ResolvedKey } from '../keys/key-resolver';
+import type { KeyringRef } from '../keys/key-store';
+import { ConcurrencyLimiter, type Lease } from '../limits/concurrency-limiter';
+import { RateLimits } from '../limits/rate-limits';
 import type { ChatUsage } from '../providers/clients/provider-client';
 import { ProviderFactory } from '../providers/provider-factory';
 import { ProviderRegistry } from '../providers/provider-registry';
-import type { SessionRequest } from '../session/session-request';
 import { ChatCancelled, ChatFailure, chatFailureFromUpstream } from './chat-failure';
 import type { ChatStartDto } from './dto/chat-requests.dto';
 import { StreamWatchdog } from './stream-watchdog';
 
 export type ChatOutcome = Omit<ChatDoneEvent, 'id'>;
 
+/** Who is asking, as either transport knows it. */
+export interface ChatCaller {
+  /** The keyring of the caller's session, when it has one. */
+  keyring: KeyringRef | null;
+  /** Who the limits count: the session, or the client address without one (see ClientIdentity). */
+  identity: string;
+}
+
 /**
- * Runs one chat stream for either transport: picks the key for this request from the caller's
- * current session (or the environment, by policy), streams through the provider's SDK, and
- * turns every way a stream can end into an outcome, a ChatFailure or ChatCancelled.
+ * Runs one chat stream for either transport: admits it under the caller's limits, picks the key
+ * (from the caller's keyring or the environment, by policy), streams through the provider's SDK,
+ * and turns every way a stream can end into an outcome, a ChatFailure or ChatCancelled.
  */
 @Injectable()
 export class ChatService {
@@ -25,10 +36,12 @@ export class ChatService {
     private readonly registry: ProviderRegistry,
     private readonly resolver: KeyResolver,
     private readonly factory: ProviderFactory,
+    private readonly rateLimits: RateLimits,
+    private readonly concurrency: ConcurrencyLimiter,
   ) {}
 
   async stream(
-    req: SessionRequest,
+    caller: ChatCaller,
     request: ChatStartDto,
     signal: AbortSignal,
     onDelta: (text: string) => void,
@@ -41,7 +54,52 @@ export class ChatService {
     if (totalChars > CHAT_LIMITS.maxTotalChars) {
       throw new ChatFailure('bad_request', `The conversation is too long (at most ${CHAT_LIMITS.maxTotalChars} characters).`);
     }
-    const { key, source } = this.resolver.resolve(req, provider.id);
+    // Sent together, so the limits and the key cost one Redis round trip before the upstream call.
+    const [lease, resolved] = await this.admitWithKey(caller, provider);
+    try {
+      return await this.run(provider, resolved, request, signal, onDelta);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private async admitWithKey(
+    caller: ChatCaller,
+    provider: ProviderConfig,
+  ): Promise<[Lease, ResolvedKey]> {
+    const [retryAfter, lease, resolved] = await Promise.allSettled([
+      this.rateLimits.consume('chat', caller.identity),
+      this.concurrency.acquire('streams', caller.identity, this.config.chatMaxStreams),
+      this.resolver.resolve(provider, caller.keyring),
+    ]);
+    const held = lease.status === 'fulfilled' ? lease.value : null;
+    try {
+      if (retryAfter.status === 'rejected') throw retryAfter.reason;
+      if (lease.status === 'rejected') throw lease.reason;
+      if (resolved.status === 'rejected') throw resolved.reason;
+      if (retryAfter.value !== null) {
+        throw new ChatFailure('rate_limited', `Too many chats started; retry in ${retryAfter.value} s.`, retryAfter.value);
+      }
+      if (!held) {
+        throw new ChatFailure(
+          'too_many_streams',
+          `At most ${this.config.chatMaxStreams} answers may stream at once in one session; wait for one to finish.`,
+        );
+      }
+      return [held, resolved.value];
+    } catch (error) {
+      held?.release();
+      throw storeFailureAsChat(error);
+    }
+  }
+
+  private async run(
+    provider: ProviderConfig,
+    { key, source }: ResolvedKey,
+    request: ChatStartDto,
+    signal: AbortSignal,
+    onDelta: (text: string) => void,
+  ): Promise<ChatOutcome> {
     if (!key && provider.keyRequired) {
       throw new ChatFailure(
         'no_key',
@@ -78,4 +136,12 @@ export class ChatService {
     if (signal.aborted) throw new ChatCancelled();
     return { finishReason, usage, credentialSource: source };
   }
+}
+
+/** The limit and key stores answer outages as an HTTP 503; a stream reports the same code as an event. */
+function storeFailureAsChat(error: unknown): unknown {
+  if (error instanceof ApiException && error.code === 'store_unavailable') {
+    return new ChatFailure('store_unavailable', 'The session store is unreachable, so your keys cannot be read; try again shortly.');
+  }
+  return error;
 }

@@ -55,6 +55,8 @@ export interface AppConfig {
   chatIdleTimeoutMs: number;
   chatMaxStreams: number;
   chatRateLimit: number;
+  socketMaxPerSession: number;
+  socketMaxPerAddress: number;
   requestBodyLimitBytes: number;
   webRoot: string;
   providers: ProviderConfig[];
@@ -120,6 +122,8 @@ export function loadConfig(env: Env): AppConfig {
     chatIdleTimeoutMs: parseDuration('CHAT_IDLE_TIMEOUT', settingOrDefault(env, 'CHAT_IDLE_TIMEOUT'), 100),
     chatMaxStreams: parseInteger('CHAT_MAX_STREAMS', settingOrDefault(env, 'CHAT_MAX_STREAMS'), 1, 1000),
     chatRateLimit: parseInteger('CHAT_RATE_LIMIT', settingOrDefault(env, 'CHAT_RATE_LIMIT'), 1, 1_000_000),
+    socketMaxPerSession: parseInteger('SOCKET_MAX_PER_SESSION', settingOrDefault(env, 'SOCKET_MAX_PER_SESSION'), 1, 10_000),
+    socketMaxPerAddress: parseInteger('SOCKET_MAX_PER_IP', settingOrDefault(env, 'SOCKET_MAX_PER_IP'), 1, 1_000_000),
     requestBodyLimitBytes: parseInteger(
       'REQUEST_BODY_LIMIT',
       settingOrDefault(env, 'REQUEST_BODY_LIMIT'),

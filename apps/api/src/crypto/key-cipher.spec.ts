@@ -4,7 +4,7 @@ import { KeyCipher, KeyCipherError, type SealedKey } from './key-cipher';
 const SECRET_A = new Secret('a'.repeat(16) + 'keystore-secret-A-0123456789');
 const SECRET_B = new Secret('b'.repeat(16) + 'keystore-secret-B-0123456789');
 const API_KEY = 'sk-proj-Q7xW2mPz9LkT4vR8nB3cY6hJ';
-const CONTEXT = { sessionId: 'sess-1', providerId: 'openai' };
+const CONTEXT = { keyringId: 'keyring-1', providerId: 'openai' };
 
 function keyIdOf(sealed: SealedKey): string {
   return sealed.split(':')[1];
@@ -43,7 +43,7 @@ describe('KeyCipher', () => {
 
   it('uses the same key id for every envelope sealed with one secret', () => {
     const first = cipher.seal(new Secret(API_KEY), CONTEXT);
-    const second = new KeyCipher([SECRET_A]).seal(new Secret('other'), { sessionId: 's', providerId: 'p' });
+    const second = new KeyCipher([SECRET_A]).seal(new Secret('other'), { keyringId: 's', providerId: 'p' });
     expect(keyIdOf(first)).toBe(keyIdOf(second));
   });
 
@@ -82,7 +82,7 @@ describe('KeyCipher', () => {
 
   it('does not open in another session', () => {
     const sealed = cipher.seal(new Secret(API_KEY), CONTEXT);
-    expect(() => cipher.open(sealed, { ...CONTEXT, sessionId: 'sess-2' })).toThrow(KeyCipherError);
+    expect(() => cipher.open(sealed, { ...CONTEXT, keyringId: 'keyring-2' })).toThrow(KeyCipherError);
   });
 
   it('does not open for another provider', () => {
@@ -91,8 +91,8 @@ describe('KeyCipher', () => {
   });
 
   it('does not open when context fields are shifted between session and provider', () => {
-    const sealed = cipher.seal(new Secret(API_KEY), { sessionId: 'ab', providerId: 'c' });
-    expect(() => cipher.open(sealed, { sessionId: 'a', providerId: 'bc' })).toThrow(KeyCipherError);
+    const sealed = cipher.seal(new Secret(API_KEY), { keyringId: 'ab', providerId: 'c' });
+    expect(() => cipher.open(sealed, { keyringId: 'a', providerId: 'bc' })).toThrow(KeyCipherError);
   });
 
   it('does not open under another secret relabelled with the right key id', () => {

@@ -1,12 +1,12 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { Secret } from '../common/secret';
 
-/** Ciphertext of a key as stored in the session: `v1:<keyId>:<base64url(iv | tag | ciphertext)>`. */
+/** Ciphertext of a key as stored in a keyring: `v1:<keyId>:<base64url(iv | tag | ciphertext)>`. */
 export type SealedKey = string & { readonly __brand: 'SealedKey' };
 
-/** What a sealed key is bound to: moved to another session or provider, it no longer opens. */
+/** What a sealed key is bound to: moved to another keyring or provider, it no longer opens. */
 export interface SealContext {
-  sessionId: string;
+  keyringId: string;
   providerId: string;
 }
 
@@ -30,7 +30,7 @@ interface DataKey {
 /**
  * AES-256-GCM envelope for stored API keys. Each server secret yields a subkey through HKDF and
  * a short public id; the newest secret seals, every listed secret opens, so secrets can be
- * rotated by putting the new one first and keeping the old ones until sessions have moved on.
+ * rotated by putting the new one first and keeping the old ones until the keys sealed with them have lapsed.
  */
 export class KeyCipher {
   private readonly dataKeys: DataKey[];
@@ -72,7 +72,7 @@ export class KeyCipher {
       const plaintext = Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
       return new Secret(plaintext.toString('utf8'));
     } catch {
-      throw new KeyCipherError('envelope failed authentication (tampered, or bound to another session or provider)');
+      throw new KeyCipherError('envelope failed authentication (tampered, or bound to another keyring or provider)');
     }
   }
 
@@ -90,6 +90,6 @@ function deriveDataKey(secret: Secret): DataKey {
   return { id, key };
 }
 
-function associatedData(keyId: string, { sessionId, providerId }: SealContext): Buffer {
-  return Buffer.from(JSON.stringify([VERSION, keyId, sessionId, providerId]), 'utf8');
+function associatedData(keyId: string, { keyringId, providerId }: SealContext): Buffer {
+  return Buffer.from(JSON.stringify([VERSION, keyId, keyringId, providerId]), 'utf8');
 }

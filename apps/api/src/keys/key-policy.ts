@@ -20,6 +20,11 @@ export function effectiveKeySource({ policy, hasEnvKey, hasSessionKey }: KeyAvai
   }
 }
 
+/** Whether the policy could ever pick a user's key over what the server has. */
+export function userKeyCanWin(policy: KeyPolicy, hasEnvKey: boolean): boolean {
+  return policy !== 'env-only' && !(policy === 'env-first' && hasEnvKey);
+}
+
 /**
  * Why a user may not set a key for a provider, or null when they may. A key the policy would
  * never use is refused rather than stored, so users are not misled into thinking it is in use.

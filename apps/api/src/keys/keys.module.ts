@@ -1,6 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnApplicationShutdown } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { Clock } from '../common/clock';
 import { ProvidersModule } from '../providers/providers.module';
-import { RateLimitModule } from '../security/rate-limit.module';
+import { REDIS } from '../redis/redis.module';
+import { InProcessKeyringStore } from './keyring/in-process-keyring-store';
+import { KeyringStore } from './keyring/keyring-store';
+import { RedisKeyringStore } from './keyring/redis-keyring-store';
 import { KeyAuditLog } from './key-audit-log';
 import { KeyResolver } from './key-resolver';
 import { KeyStore } from './key-store';
@@ -8,9 +13,26 @@ import { KeysController } from './keys.controller';
 import { KeysService } from './keys.service';
 
 @Module({
-  imports: [ProvidersModule, RateLimitModule],
+  imports: [ProvidersModule],
   controllers: [KeysController],
-  providers: [KeysService, KeyStore, KeyResolver, KeyAuditLog],
-  exports: [KeyResolver],
+  providers: [
+    KeysService,
+    KeyStore,
+    KeyResolver,
+    KeyAuditLog,
+    {
+      provide: KeyringStore,
+      inject: [REDIS, Clock],
+      useFactory: (redis: Redis | null, clock: Clock): KeyringStore =>
+        redis ? new RedisKeyringStore(redis) : new InProcessKeyringStore(clock),
+    },
+  ],
+  exports: [KeyResolver, KeyStore],
 })
-export class KeysModule {}
+export class KeysModule implements OnApplicationShutdown {
+  constructor(private readonly keyrings: KeyringStore) {}
+
+  onApplicationShutdown(): void {
+    if (this.keyrings instanceof InProcessKeyringStore) this.keyrings.close();
+  }
+}

@@ -13,11 +13,13 @@ import { Secret } from '../common/secret';
 import { validationFailureOf } from '../providers/clients/provider-client';
 import { ProviderFactory } from '../providers/provider-factory';
 import { ProviderRegistry } from '../providers/provider-registry';
+import { SessionLifetime } from '../session/session-lifetime';
 import type { ClearProviderKeyDto, SetProviderKeyDto, ValidateProviderKeyDto } from './dto/key-requests.dto';
 import { KeyAuditLog } from './key-audit-log';
 import { effectiveKeySource, userKeyRefusal } from './key-policy';
 import { KeyResolver } from './key-resolver';
-import { KeyStore } from './key-store';
+import { KeyStore, keyringOf } from './key-store';
+import type { StoredProviderKey } from './keyring/keyring-store';
 
 /** The rules of the key endpoints: policy, format, storage, validation and their audit trail. */
 @Injectable()
@@ -29,10 +31,12 @@ export class KeysService {
     private readonly resolver: KeyResolver,
     private readonly factory: ProviderFactory,
     private readonly audit: KeyAuditLog,
+    private readonly lifetime: SessionLifetime,
   ) {}
 
-  list(req: Request): ProviderKeysResponse {
-    return { providers: this.registry.list().map((provider) => this.statusOf(req, provider)) };
+  async list(req: Request): Promise<ProviderKeysResponse> {
+    const stored = await this.store.entries(keyringOf(req.session));
+    return { providers: this.registry.list().map((provider) => this.statusOf(req, provider, stored.get(provider.id))) };
   }
 
   async set(req: Request, { provider: providerId, apiKey }: SetProviderKeyDto): Promise<ProviderKeyStatus> {
@@ -43,25 +47,24 @@ export class KeysService {
       throw new ApiException(409, 'policy_forbids_user_key', refusal);
     }
     const key = this.checkedKey(provider, apiKey);
-    const replacing = this.store.entry(req.session, provider.id) !== null;
-    await this.store.put(req, provider.id, key, provider.keyFormat);
-    this.audit.record(req, { event: replacing ? 'replaced' : 'set', provider: provider.id, source: 'session', key });
-    return this.statusOf(req, provider);
+    const { replaced, entry } = await this.store.put(req, provider.id, key, provider.keyFormat);
+    this.audit.record(req, { event: replaced ? 'replaced' : 'set', provider: provider.id, source: 'session', key });
+    return this.statusOf(req, provider, entry);
   }
 
   async clear(req: Request, dto: ClearProviderKeyDto): Promise<ProviderKeysResponse> {
     if ((dto.all === true) === (dto.provider !== undefined)) {
       throw new ApiException(400, 'validation_failed', 'Send either "provider" or "all": true, not both or neither.');
     }
+    const keyring = keyringOf(req.session);
     if (dto.provider !== undefined) {
       const provider = this.registry.get(dto.provider);
-      if (await this.store.remove(req, provider.id)) {
+      if (await this.store.remove(keyring, provider.id)) {
         this.audit.record(req, { event: 'cleared', provider: provider.id, source: 'session' });
       }
     } else {
-      const endedSession = req.sessionID;
-      for (const providerId of await this.store.removeAll(req)) {
-        this.audit.record(req, { event: 'cleared', provider: providerId, source: 'session', sessionId: endedSession });
+      for (const providerId of await this.store.removeAll(keyring)) {
+        this.audit.record(req, { event: 'cleared', provider: providerId, source: 'session' });
       }
     }
     return this.list(req);
@@ -72,7 +75,7 @@ export class KeysService {
     const { key, source } =
       dto.apiKey !== undefined
         ? { key: this.checkedKey(provider, dto.apiKey), source: 'session' as const }
-        : this.resolver.resolve(req, provider.id);
+        : await this.resolver.resolve(provider, keyringOf(req.session));
     if (!key && provider.keyRequired) {
       throw new ApiException(
         400,
@@ -102,28 +105,23 @@ export class KeysService {
     return new Secret(apiKey);
   }
 
-  private statusOf(req: Request, provider: ProviderConfig): ProviderKeyStatus {
-    const stored = this.store.entry(req.session, provider.id);
+  /** A stored key is always shown (so it can be cleared), even where the policy now uses another. */
+  private statusOf(req: Request, provider: ProviderConfig, stored: StoredProviderKey | undefined): ProviderKeyStatus {
     const hasEnvKey = provider.envKey !== null;
     const lockedReason = userKeyRefusal(provider.policy, hasEnvKey, provider.name);
+    const createdAt = req.session.createdAt;
     return {
       id: provider.id,
       name: provider.name,
-      source: effectiveKeySource({ policy: provider.policy, hasEnvKey, hasSessionKey: stored !== null }),
+      source: effectiveKeySource({ policy: provider.policy, hasEnvKey, hasSessionKey: stored !== undefined }),
       masked: stored?.masked ?? null,
       editable: lockedReason === null,
       lockedReason,
       policy: provider.policy,
-      expiresAt: stored ? this.sessionExpiry(req).toISOString() : null,
+      // Idle expiry counts from now, since this response extends the session (rolling cookie).
+      expiresAt: stored && createdAt !== undefined ? new Date(this.lifetime.expiresAt(createdAt)).toISOString() : null,
       keyRequired: provider.keyRequired,
       keyFormat: provider.keyFormat,
     };
-  }
-
-  /** Idle expiry counts from now, since this response extends the session (rolling cookie). */
-  private sessionExpiry(req: Request): Date {
-    const idle = Date.now() + this.config.sessionIdleTimeoutMs;
-    const absolute = (req.session.createdAt ?? Date.now()) + this.config.sessionAbsoluteTimeoutMs;
-    return new Date(Math.min(idle, absolute));
   }
 }

@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { ApiException } from '../common/errors/api-exception';
 import { Fingerprinter } from '../crypto/fingerprinter';
 import { KeyResolver } from '../keys/key-resolver';
+import { keyringOf } from '../keys/key-store';
 import { ProviderFactory } from '../providers/provider-factory';
 import { ProviderRegistry } from '../providers/provider-registry';
 import type { SessionRequest } from '../session/session-request';
@@ -45,7 +46,7 @@ export class ModelCatalog {
 
   async list(req: SessionRequest, providerId: string): Promise<ModelSummary[]> {
     const provider = this.registry.get(providerId);
-    const { key } = this.resolver.resolve(req, provider.id);
+    const { key } = await this.resolver.resolve(provider, keyringOf(req.session));
     if (!key && provider.keyRequired) {
       throw new ApiException(400, 'no_key', `No ${provider.name} API key is available: add your key in Settings → API keys.`);
     }

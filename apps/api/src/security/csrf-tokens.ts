@@ -3,8 +3,8 @@ import type { Secret } from '../common/secret';
 
 /**
  * Signed double-submit tokens: `<nonce>.<hmac(seed, nonce)>`, where the seed is a random value
- * kept in the server-side session. A token is valid only for the session it was issued to, and
- * a cross-site page can neither read the cookie nor forge a token for the victim's session.
+ * in the browser's HttpOnly seed cookie. A token is valid only with the seed it was issued for,
+ * and a cross-site page can neither read the cookies nor forge a token for the victim's seed.
  */
 export class CsrfTokens {
   private readonly keys: Buffer[];

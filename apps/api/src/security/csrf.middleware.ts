@@ -4,16 +4,17 @@ import type { NextFunction, Request, Response } from 'express';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ApiException } from '../common/errors/api-exception';
+import { csrfSeedCookieName, readCookie, readCsrfSeed } from './csrf-seed';
 import { CsrfTokens } from './csrf-tokens';
-import { saveSession } from '../session/session-operations';
 import { isAllowedOrigin } from './origin-policy';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Guards every mutating /api request: the Origin must be this site or an allowed one, and the
- * X-XSRF-TOKEN header must carry the token from the XSRF-TOKEN cookie, bound to this session.
- * Safe requests hand out that cookie (Angular's HttpClient sends it back by itself).
+ * X-XSRF-TOKEN header must carry the token from the XSRF-TOKEN cookie, signed for the seed in
+ * the browser's HttpOnly seed cookie. Safe requests hand out both cookies (Angular's HttpClient
+ * sends the token back by itself) and store nothing on the server.
  */
 @Injectable()
 export class CsrfMiddleware implements NestMiddleware {
@@ -23,9 +24,9 @@ export class CsrfMiddleware implements NestMiddleware {
     this.tokens = new CsrfTokens(config.sessionSecrets);
   }
 
-  async use(req: Request, res: Response, next: NextFunction): Promise<void> {
+  use(req: Request, res: Response, next: NextFunction): void {
     if (SAFE_METHODS.has(req.method)) {
-      await this.ensureToken(req, res);
+      this.ensureToken(req, res);
       next();
       return;
     }
@@ -34,7 +35,7 @@ export class CsrfMiddleware implements NestMiddleware {
     }
     const header = req.get(XSRF_HEADER_NAME);
     const cookie = readCookie(req, XSRF_COOKIE_NAME);
-    const seed = req.session.csrfSeed;
+    const seed = readCsrfSeed(req, req.secure);
     if (!header || header !== cookie || !seed || !this.tokens.verify(header, seed)) {
       throw new ApiException(
         403,
@@ -45,18 +46,13 @@ export class CsrfMiddleware implements NestMiddleware {
     next();
   }
 
-  private async ensureToken(req: Request, res: Response): Promise<void> {
+  private ensureToken(req: Request, res: Response): void {
     const cookie = readCookie(req, XSRF_COOKIE_NAME);
-    const existingSeed = req.session.csrfSeed;
+    const existingSeed = readCsrfSeed(req, req.secure);
     if (cookie && existingSeed && this.tokens.verify(cookie, existingSeed)) return;
     const seed = existingSeed ?? CsrfTokens.newSeed();
     if (!existingSeed) {
-      // Storing the seed starts the session, so the token stays valid on the next request.
-      req.session.csrfSeed = seed;
-      req.session.createdAt ??= Date.now();
-      // Saved now rather than after the response, so a store outage is a 503 here instead of
-      // a token that silently fails on the next request.
-      await saveSession(req);
+      res.cookie(csrfSeedCookieName(req.secure), seed, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
     }
     res.cookie(XSRF_COOKIE_NAME, this.tokens.issue(seed), {
       // Readable by the page's script by design: that is how the double submit works.
@@ -66,16 +62,4 @@ export class CsrfMiddleware implements NestMiddleware {
       path: '/',
     });
   }
-}
-
-function readCookie(req: Request, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const separator = part.indexOf('=');
-    if (separator > 0 && part.slice(0, separator).trim() === name) {
-      return decodeURIComponent(part.slice(separator + 1).trim());
-    }
-  }
-  return undefined;
 }

@@ -8,7 +8,7 @@ function session(expiresAt: number | null, extra: Partial<SessionData> = {}): Se
   return {
     cookie: { originalMaxAge: null, expires: expiresAt === null ? null : new Date(expiresAt), httpOnly: true, path: '/' },
     createdAt: T0,
-    csrfSeed: 'seed',
+    keyringId: 'seed',
     ...extra,
   } as unknown as SessionData;
 }
@@ -33,8 +33,8 @@ describe('InProcessSessionTable', () => {
   afterEach(() => table.close());
 
   it('returns what was set', () => {
-    table.set('sid-1', session(T0 + 10 * MINUTE, { csrfSeed: 'abc' }));
-    expect(table.get('sid-1')).toMatchObject({ csrfSeed: 'abc', createdAt: T0 });
+    table.set('sid-1', session(T0 + 10 * MINUTE, { keyringId: 'abc' }));
+    expect(table.get('sid-1')).toMatchObject({ keyringId: 'abc', createdAt: T0 });
   });
 
   it('returns null for an unknown session', () => {
@@ -42,13 +42,13 @@ describe('InProcessSessionTable', () => {
   });
 
   it('stores a copy, so later changes to the object are not seen', () => {
-    const data = session(T0 + 10 * MINUTE, { csrfSeed: 'before' });
+    const data = session(T0 + 10 * MINUTE, { keyringId: 'before' });
     table.set('sid-1', data);
-    data.csrfSeed = 'after';
+    data.keyringId = 'after';
     const read = table.get('sid-1');
-    expect(read?.csrfSeed).toBe('before');
-    if (read) read.csrfSeed = 'mutated';
-    expect(table.get('sid-1')?.csrfSeed).toBe('before');
+    expect(read?.keyringId).toBe('before');
+    if (read) read.keyringId = 'mutated';
+    expect(table.get('sid-1')?.keyringId).toBe('before');
   });
 
   it('keeps a session until just before its cookie expires', () => {
@@ -139,8 +139,8 @@ describe('InProcessSessionStore', () => {
 
   it('gets a session after set', async () => {
     const store = new InProcessSessionStore(table);
-    await call((done) => store.set('sid-1', session(T0 + 10 * MINUTE, { csrfSeed: 'abc' }), done));
-    expect(await getFrom(store, 'sid-1')).toMatchObject({ csrfSeed: 'abc' });
+    await call((done) => store.set('sid-1', session(T0 + 10 * MINUTE, { keyringId: 'abc' }), done));
+    expect(await getFrom(store, 'sid-1')).toMatchObject({ keyringId: 'abc' });
   });
 
   it('gets null once the cookie has expired', async () => {
@@ -169,8 +169,8 @@ describe('InProcessSessionStore', () => {
   it('shares sessions between two stores over one table', async () => {
     const first = new InProcessSessionStore(table);
     const second = new InProcessSessionStore(table);
-    await call((done) => first.set('sid-1', session(T0 + 10 * MINUTE, { csrfSeed: 'shared' }), done));
-    expect(await getFrom(second, 'sid-1')).toMatchObject({ csrfSeed: 'shared' });
+    await call((done) => first.set('sid-1', session(T0 + 10 * MINUTE, { keyringId: 'shared' }), done));
+    expect(await getFrom(second, 'sid-1')).toMatchObject({ keyringId: 'shared' });
     await call((done) => second.destroy('sid-1', done));
     expect(await getFrom(first, 'sid-1')).toBeNull();
   });

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Session, SessionData, Store } from 'express-session';
 
 /**
@@ -7,6 +8,9 @@ import type { Session, SessionData, Store } from 'express-session';
 export interface SessionRequest {
   session: Session & Partial<SessionData>;
   sessionID: string;
+  headers: IncomingHttpHeaders;
+  /** Whether the request came over TLS (as Express decides it, behind a trusted proxy too). */
+  secure?: boolean;
   /** Set by express-session on every request it handled. */
   sessionStore?: Store;
   /** Request id given by the HTTP logger, when there is one. */

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
 import { storeUnavailable } from '../common/errors/api-exception';
 import { SESSION_HANDLERS } from './session.tokens';
 import type { SessionHandlers } from './session-middleware.factory';
+import { SessionLifetime } from './session-lifetime';
 import { regenerateSession } from './session-operations';
 
 /**
@@ -18,7 +17,7 @@ export class SessionMiddleware implements NestMiddleware {
 
   constructor(
     @Inject(SESSION_HANDLERS) private readonly handlers: SessionHandlers,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly lifetime: SessionLifetime,
   ) {}
 
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {
@@ -28,7 +27,7 @@ export class SessionMiddleware implements NestMiddleware {
       throw storeUnavailable();
     }
     const createdAt = req.session.createdAt;
-    if (createdAt !== undefined && Date.now() - createdAt > this.config.sessionAbsoluteTimeoutMs) {
+    if (createdAt !== undefined && this.lifetime.isPastAbsolute(createdAt)) {
       await regenerateSession(req);
     }
     next();

@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { REDIS } from '../redis/redis.module';
 import { InProcessSessionTable } from './in-process-session-store';
 import { createSessionHandlers, type SessionBackend } from './session-middleware.factory';
+import { SessionLifetime } from './session-lifetime';
 import { SessionMiddleware } from './session.middleware';
 import { SESSION_BACKEND, SESSION_HANDLERS } from './session.tokens';
 
@@ -22,8 +23,9 @@ import { SESSION_BACKEND, SESSION_HANDLERS } from './session.tokens';
       useFactory: (config: AppConfig, backend: SessionBackend) => createSessionHandlers(config, backend),
     },
     SessionMiddleware,
+    SessionLifetime,
   ],
-  exports: [SESSION_HANDLERS, SESSION_BACKEND, SessionMiddleware],
+  exports: [SESSION_HANDLERS, SESSION_BACKEND, SessionMiddleware, SessionLifetime],
 })
 export class SessionModule implements OnApplicationShutdown {
   constructor(@Inject(SESSION_BACKEND) private readonly backend: SessionBackend) {}

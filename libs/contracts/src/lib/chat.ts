@@ -67,8 +67,18 @@ export interface ChatErrorEvent {
   retryAfter?: number;
 }
 
+/**
+ * Sent once a socket is connected. A socket reads the keyring its session had at the handshake;
+ * `keyring: false` means it was opened before the session's first key, which gives the session a
+ * new id (against fixation), so a client should open a new socket after setting that first key.
+ */
+export interface ChatReadyEvent {
+  keyring: boolean;
+}
+
 /** socket.io event names, typed for both ends (server emits and client listens to the same map). */
 export interface ChatServerToClientEvents {
+  'chat:ready': (event: ChatReadyEvent) => void;
   'chat:delta': (event: ChatDeltaEvent) => void;
   'chat:done': (event: ChatDoneEvent) => void;
   'chat:error': (event: ChatErrorEvent) => void;

@@ -38,9 +38,9 @@ export const CHAT_ERROR_CODES = [
   'upstream_error',
   'bad_request',
   'timeout',
-  'session_changed',
   'session_expired',
   'store_unavailable',
   'too_many_streams',
+  'too_many_sockets',
 ] as const;
 export type ChatErrorCode = (typeof CHAT_ERROR_CODES)[number];

@@ -5,21 +5,26 @@ import { CHAT_NAMESPACE, type ChatErrorCode } from '@byok/contracts';
 import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../../config/app-config';
 import { originAllowed } from '../../security/origin-policy';
-import { SECURE_SESSION_COOKIE, type SessionHandlers } from '../../session/session-middleware.factory';
+import { protocolOf, type TrustFunction } from '../../security/trust-proxy';
+import type { SessionHandlers } from '../../session/session-middleware.factory';
 
 type EngineMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
+/** A handshake request, with what Express would have decided for the same request. */
+export type HandshakeRequest = IncomingMessage & { secure?: boolean };
+
 /**
  * socket.io server sharing the HTTP session: the handshake runs the same express-session
- * middleware, so a socket reads the same session (and keys) as HTTP requests on any instance.
- * The Origin is checked before the handshake, since CORS alone does not stop cross-site
- * WebSocket hijacking.
+ * middleware, so a socket reads the same session (and keyring) as HTTP requests on any
+ * instance. The Origin is checked before the handshake, since CORS alone does not stop
+ * cross-site WebSocket hijacking.
  */
 export class ChatIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly config: AppConfig,
     private readonly sessions: SessionHandlers,
+    private readonly trust: TrustFunction,
   ) {
     super(app);
   }
@@ -51,27 +56,20 @@ export class ChatIoAdapter extends IoAdapter {
 
   /** Same rule as HTTP requests: this site's own origin (scheme and host) or an allowed one. */
   private isAllowedOrigin(req: IncomingMessage): boolean {
-    return originAllowed(req.headers.origin, `${this.protocolOf(req)}://${req.headers.host ?? ''}`, this.config.allowedOrigins);
-  }
-
-  private protocolOf(req: IncomingMessage): string {
-    const forwarded = req.headers['x-forwarded-proto'];
-    if (this.config.trustProxy !== false && typeof forwarded === 'string') {
-      return forwarded.split(',')[0].trim();
-    }
-    return (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+    return originAllowed(req.headers.origin, `${protocolOf(req, this.trust)}://${req.headers.host ?? ''}`, this.config.allowedOrigins);
   }
 
   /** Only the handshake loads the session; later polling requests of the same socket need not. */
   private sessionOnHandshake(): EngineMiddleware {
-    return (req, res, next) => {
+    return (req: HandshakeRequest, res, next) => {
       const query = new URL(req.url ?? '/', 'http://socket.local').searchParams;
       if (query.has('sid')) {
         next();
         return;
       }
-      const secure = (req.headers.cookie ?? '').includes(`${SECURE_SESSION_COOKIE}=`);
-      const handler = (secure ? this.sessions.secure : this.sessions.plain) as unknown as EngineMiddleware;
+      // The cookie the HTTP routes would pick for this protocol, so both see the same session.
+      req.secure = protocolOf(req, this.trust) === 'https';
+      const handler = (req.secure ? this.sessions.secure : this.sessions.plain) as unknown as EngineMiddleware;
       // express-session passes only store failures on; the namespace refuses such a socket.
       handler(req, res, (error?: unknown) => {
         if (error) this.storeFailures.add(req);

@@ -1,9 +1,10 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
   type OnGatewayConnection,
   type OnGatewayDisconnect,
+  type OnGatewayInit,
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
@@ -13,43 +14,48 @@ import {
   type ChatErrorEvent,
   type ChatServerToClientEvents,
 } from '@byok/contracts';
-import type { Socket } from 'socket.io';
-import type { AppConfig } from '../../config/app-config';
-import { APP_CONFIG } from '../../config/config.module';
+import type { Namespace, Socket } from 'socket.io';
 import { validatePayload } from '../../common/validate-payload';
-import type { SessionRequest } from '../../session/session-request';
 import { ChatService } from '../chat.service';
-import { ChatCancelled, chatErrorEventOf } from '../chat-failure';
+import { ChatCancelled, ChatFailure, chatErrorEventOf } from '../chat-failure';
 import { ChatCancelDto, ChatStartDto } from '../dto/chat-requests.dto';
-import { refreshSocketSession } from './socket-session';
-import { StreamRateLimiter } from './stream-rate-limiter';
+import { SocketAdmission, type SocketCaller } from './socket-admission';
 
 type ChatSocket = Socket<ChatClientToServerEvents, ChatServerToClientEvents>;
 
 interface ConnectionState {
+  caller: SocketCaller;
   streams: Map<string, AbortController>;
-  limiter: StreamRateLimiter;
-  /** Whether the handshake found a stored session (one that can later be replaced). */
-  hadSession: boolean;
 }
 
 @WebSocketGateway({ namespace: CHAT_NAMESPACE })
-export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
+export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(ChatGateway.name);
   private readonly connections = new WeakMap<ChatSocket, ConnectionState>();
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly chat: ChatService,
+    private readonly admission: SocketAdmission,
   ) {}
 
-  handleConnection(socket: ChatSocket): void {
-    const session = sessionRequestOf(socket).session;
-    this.connections.set(socket, {
-      streams: new Map(),
-      limiter: new StreamRateLimiter(this.config.chatRateLimit),
-      hadSession: session?.createdAt !== undefined,
+  /** Sockets over the caps are refused at the handshake, with a code the client can show. */
+  afterInit(namespace: Namespace): void {
+    namespace.use((socket, next) => {
+      this.admission.admit(socket.request).then(
+        (caller) => {
+          socket.once('disconnect', () => caller.release());
+          this.connections.set(socket, { caller, streams: new Map() });
+          next();
+        },
+        (error: unknown) => next(refusalOf(error)),
+      );
     });
+  }
+
+  handleConnection(socket: ChatSocket): void {
+    const state = this.connections.get(socket);
+    // Tells the client whether this socket reads a keyring; one opened before the session's first key does not.
+    if (state) socket.emit('chat:ready', { keyring: state.caller.keyring !== null });
   }
 
   handleDisconnect(socket: ChatSocket): void {
@@ -68,17 +74,17 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
       return;
     }
     const request = parsed.value;
-    const refusal = this.admit(state, request.id);
-    if (refusal) {
-      socket.emit('chat:error', refusal);
+    if (state.streams.has(request.id)) {
+      const duplicate: ChatErrorEvent = { id: request.id, code: 'bad_request', message: 'A stream with this id is already running.' };
+      socket.emit('chat:error', duplicate);
       return;
     }
     const abort = new AbortController();
     state.streams.set(request.id, abort);
     try {
-      const req = sessionRequestOf(socket);
-      if (state.hadSession) await refreshSocketSession(req, this.config.sessionAbsoluteTimeoutMs);
-      const outcome = await this.chat.stream(req, request, abort.signal, (text) =>
+      this.admission.checkLifetime(state.caller);
+      this.admission.extendIfDue(state.caller);
+      const outcome = await this.chat.stream(state.caller, request, abort.signal, (text) =>
         socket.emit('chat:delta', { id: request.id, text }),
       );
       socket.emit('chat:done', { id: request.id, ...outcome });
@@ -98,31 +104,16 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     }
     this.connections.get(socket)?.streams.get(parsed.value.id)?.abort();
   }
-
-  private admit(state: ConnectionState, id: string): ChatErrorEvent | null {
-    if (state.streams.has(id)) {
-      return { id, code: 'bad_request', message: `A stream with id "${id}" is already running.` };
-    }
-    if (state.streams.size >= this.config.chatMaxStreams) {
-      return {
-        id,
-        code: 'too_many_streams',
-        message: `At most ${this.config.chatMaxStreams} streams may run at once on one connection.`,
-      };
-    }
-    const allowed = state.limiter.tryStart();
-    if (allowed !== true) {
-      return { id, code: 'rate_limited', message: `Too many chats started; retry in ${allowed} s.`, retryAfter: allowed };
-    }
-    return null;
-  }
 }
 
-function sessionRequestOf(socket: ChatSocket): SessionRequest {
-  return socket.request as unknown as SessionRequest;
+function refusalOf(error: unknown): Error {
+  if (error instanceof ChatFailure) return Object.assign(new Error(error.message), { data: { code: error.code } });
+  return Object.assign(new Error('The connection could not be admitted; try again shortly.'), {
+    data: { code: 'store_unavailable' },
+  });
 }
 
-function streamIdOf(payload: unknown): string {
+export function streamIdOf(payload: unknown): string {
   const id = typeof payload === 'object' && payload !== null ? (payload as { id?: unknown }).id : undefined;
   return typeof id === 'string' && id.length <= 64 ? id : '';
 }

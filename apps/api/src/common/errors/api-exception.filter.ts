@@ -1,5 +1,4 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { ThrottlerException } from '@nestjs/throttler';
 import type { ApiErrorBody, ApiErrorCode } from '@byok/contracts';
 import type { Response } from 'express';
 import { ApiException } from './api-exception';
@@ -33,23 +32,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     const { body, headers } = this.toResponse(exception, String(req.id ?? ''));
-    if (exception instanceof ThrottlerException) {
-      // The guard names its header after the throttler (Retry-After-chat); clients read the standard one.
-      const named = res.getHeaderNames().find((name) => name.startsWith('retry-after'));
-      if (named) headers['Retry-After'] = String(res.getHeader(named));
-    }
     res.status(body.statusCode).set(headers).json(body);
   }
 
   private toResponse(exception: unknown, requestId: string): { body: ApiErrorBody; headers: Record<string, string> } {
     if (exception instanceof ApiException) {
       return { body: exception.getResponse() as ApiErrorBody, headers: exception.headers };
-    }
-    if (exception instanceof ThrottlerException) {
-      return {
-        body: { statusCode: 429, code: 'rate_limited', message: 'Too many requests; wait a moment and try again.' },
-        headers: {},
-      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

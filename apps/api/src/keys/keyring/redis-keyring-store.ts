@@ -1,0 +1,87 @@
+import type Redis from 'ioredis';
+import { storeUnavailable } from '../../common/errors/api-exception';
+import { KEYRING_CLAIM_PREFIX, KEYRING_PREFIX, KeyringStore, type StoredProviderKey } from './keyring-store';
+
+/**
+ * Keyrings as Redis hashes, one field per provider. The id sits in a hash tag, so the keyring and
+ * the limiter counts of its session share a Cluster slot and can travel in one pipeline.
+ */
+export class RedisKeyringStore extends KeyringStore {
+  constructor(private readonly redis: Redis) {
+    super();
+  }
+
+  async get(keyringId: string, providerId: string): Promise<StoredProviderKey | null> {
+    const json = await this.run(() => this.redis.hget(keyOf(keyringId), providerId));
+    return json === null ? null : parseEntry(json);
+  }
+
+  async getAll(keyringId: string): Promise<Map<string, StoredProviderKey>> {
+    const fields = await this.run(() => this.redis.hgetall(keyOf(keyringId)));
+    const entries = new Map<string, StoredProviderKey>();
+    for (const [providerId, json] of Object.entries(fields)) {
+      const entry = parseEntry(json);
+      if (entry) entries.set(providerId, entry);
+    }
+    return entries;
+  }
+
+  async put(keyringId: string, providerId: string, entry: StoredProviderKey, expiresAt: number): Promise<boolean> {
+    const key = keyOf(keyringId);
+    const [added] = await this.transaction(() =>
+      this.redis.multi().hset(key, providerId, JSON.stringify(entry)).pexpireat(key, expiresAt).exec(),
+    );
+    return added === 0;
+  }
+
+  async remove(keyringId: string, providerId: string): Promise<boolean> {
+    return (await this.run(() => this.redis.hdel(keyOf(keyringId), providerId))) === 1;
+  }
+
+  async removeAll(keyringId: string): Promise<string[]> {
+    const key = keyOf(keyringId);
+    const [providers] = await this.transaction(() => this.redis.multi().hkeys(key).del(key).exec());
+    return providers as string[];
+  }
+
+  async extend(keyringId: string, expiresAt: number): Promise<void> {
+    await this.run(() => this.redis.pexpireat(keyOf(keyringId), expiresAt));
+  }
+
+  async claim(claimId: string, candidate: string, ttlMs: number): Promise<string> {
+    // SET … NX GET: sets when absent and answers nil, or leaves the earlier claim and answers it.
+    const earlier = await this.run(() =>
+      this.redis.call('SET', `${KEYRING_CLAIM_PREFIX}${claimId}`, candidate, 'PX', String(ttlMs), 'NX', 'GET'),
+    );
+    return typeof earlier === 'string' ? earlier : candidate;
+  }
+
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch {
+      // ioredis errors name the host and command, never a value; the caller owes the user a 503.
+      throw storeUnavailable();
+    }
+  }
+
+  private async transaction(command: () => Promise<[Error | null, unknown][] | null>): Promise<unknown[]> {
+    const results = await this.run(command);
+    if (!results || results.some(([error]) => error)) throw storeUnavailable();
+    return results.map(([, value]) => value);
+  }
+}
+
+function keyOf(keyringId: string): string {
+  return `${KEYRING_PREFIX}{${keyringId}}`;
+}
+
+/** A field that is not a well-formed entry (edited by hand, cut short) counts as no key. */
+function parseEntry(json: string): StoredProviderKey | null {
+  try {
+    const value = JSON.parse(json) as Partial<StoredProviderKey>;
+    return typeof value.sealed === 'string' && typeof value.masked === 'string' ? (value as StoredProviderKey) : null;
+  } catch {
+    return null;
+  }
+}
