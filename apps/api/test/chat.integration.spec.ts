@@ -252,15 +252,22 @@ describe('chat streaming with the key chosen per request', () => {
     expect(sameOrigin.connected).toBe(true);
   });
 
-  it('tells a socket opened before a key change that its session changed', async () => {
+  it('streams with a key set after the socket opened, on any instance, and answers no_key once it is cleared, with no reconnect', async () => {
     const client = await userWithKeys(apiA, { openai: OPENAI_KEY });
     const socket = await socketFor(client);
+    const socketId = socket.id;
+    let disconnects = 0;
+    socket.on('disconnect', () => disconnects++);
+    client.baseUrl = apiB.url;
     await client.post(API_ROUTES.setProviderKey, { provider: 'gemini', apiKey: GEMINI_KEY });
-    const stale = await streamOverSocket(socket, { id: 'stale', provider: 'gemini', model: 'gemini-2.5-flash', messages });
-    expect(stale.error?.code).toBe('session_changed');
-    const fresh = await socketFor(client);
-    const result = await streamOverSocket(fresh, { id: 'fresh', provider: 'gemini', model: 'gemini-2.5-flash', messages });
-    expect(result.done?.credentialSource).toBe('session');
+    const withKey = await streamOverSocket(socket, { id: 'later-key', provider: 'gemini', model: 'gemini-2.5-flash', messages });
+    expect(withKey.done?.credentialSource).toBe('session');
+    expect(fake.requestsFor('gemini').at(-1)?.key).toBe(GEMINI_KEY);
+    await client.post(API_ROUTES.clearProviderKey, { all: true });
+    const cleared = await streamOverSocket(socket, { id: 'cleared', provider: 'gemini', model: 'gemini-2.5-flash', messages });
+    expect(cleared.error?.code).toBe('no_key');
+    expect(socket.id).toBe(socketId);
+    expect(disconnects).toBe(0);
   });
 
   it('rejects malformed chat requests with bad_request and keeps the socket open', async () => {

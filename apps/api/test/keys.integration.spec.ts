@@ -95,19 +95,22 @@ describe('provider keys over HTTP with a shared Redis', () => {
     expect(statusOf(later.body, 'openai').source).toBe('none');
   });
 
-  it('clears every key by destroying the session in Redis', async () => {
+  it('clears every key at once by deleting the keyring, keeping the session', async () => {
     const client = await userWithKey(apiA, 'openai', OPENAI_KEY);
-    const oldCookie = client.cookieHeader();
-    const sessionKeysBefore = [...(await redis.dump()).keys()].filter((key) => key.startsWith('byok:sess:'));
+    await client.post(API_ROUTES.setProviderKey, { provider: 'gemini', apiKey: GEMINI_KEY });
+    const keyringsBefore = [...(await redis.dump()).keys()].filter((key) => key.startsWith('byok:keyring:{'));
+    const cookie = client.cookies.get('byok.sid');
     const response = await client.post<ProviderKeysResponse>(API_ROUTES.clearProviderKey, { all: true });
-    expect(response.body.providers.every((provider) => provider.source === 'none')).toBe(true);
-    const sessionKeysAfter = [...(await redis.dump()).keys()].filter((key) => key.startsWith('byok:sess:'));
-    const removed = sessionKeysBefore.filter((key) => !sessionKeysAfter.includes(key));
-    expect(removed).toHaveLength(1);
-    // The old cookie now names a session that no longer exists.
-    const replay = new BrowserClient(apiA.url);
-    const replayed = await replay.get<ProviderKeysResponse>(API_ROUTES.providerKeys, { cookie: oldCookie });
-    expect(statusOf(replayed.body, 'openai').source).toBe('none');
+    expect(response.body.providers.every((provider) => provider.source === 'none' && provider.masked === null)).toBe(true);
+    const keyringsAfter = [...(await redis.dump()).keys()].filter((key) => key.startsWith('byok:keyring:{'));
+    expect(keyringsBefore.filter((key) => !keyringsAfter.includes(key))).toHaveLength(1);
+    // No new session id: open sockets keep reading the (now empty) keyring.
+    expect(client.cookies.get('byok.sid')).toBe(cookie);
+    const later = await client.get<ProviderKeysResponse>(API_ROUTES.providerKeys);
+    expect(statusOf(later.body, 'openai').source).toBe('none');
+    const again = await client.post<ProviderKeyStatus>(API_ROUTES.setProviderKey, { provider: 'anthropic', apiKey: ANTHROPIC_KEY });
+    expect(again.body.source).toBe('session');
+    expect(client.cookies.get('byok.sid')).toBe(cookie);
   });
 
   it('refuses a clear request naming neither or both of provider and all', async () => {
@@ -185,9 +188,13 @@ describe('provider keys over HTTP with a shared Redis', () => {
     const client = await userWithKey(apiB, 'anthropic', ANTHROPIC_KEY);
     await client.post(API_ROUTES.setProviderKey, { provider: 'gemini', apiKey: GEMINI_KEY });
     const values = await redis.dump();
-    const sessions = [...values].filter(([key]) => key.startsWith('byok:sess:'));
-    expect(sessions.length).toBeGreaterThan(0);
-    expect([...values.values()].some((value) => /"sealed":"v1:[\w-]{8}:[\w-]+"/.test(value))).toBe(true);
+    const keyrings = [...values].filter(([key]) => key.startsWith('byok:keyring:{'));
+    expect(keyrings.length).toBeGreaterThan(0);
+    const envelopes = keyrings.flatMap(([, value]) =>
+      Object.values(JSON.parse(value) as Record<string, string>).map((field) => (JSON.parse(field) as { sealed: string }).sealed),
+    );
+    expect(envelopes.length).toBeGreaterThanOrEqual(3);
+    for (const envelope of envelopes) expect(envelope).toMatch(/^v1:[\w-]{8}:[\w-]+$/);
     for (const [key, value] of values) {
       for (const secret of [OPENAI_KEY, ANTHROPIC_KEY, GEMINI_KEY]) {
         expect(`${key} ${value}`).not.toContain(secret);

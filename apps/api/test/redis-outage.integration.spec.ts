@@ -51,8 +51,14 @@ describe('Redis outage and recovery', () => {
     const set = await client.post<ApiErrorBody>(API_ROUTES.setProviderKey, { provider: 'gemini', apiKey: 'AIzaTestGemini0123456789abcdefghijkl' });
     expect(set.status).toBe(503);
 
+    // A visitor without a session needs nothing from the store to read the list, but cannot save a key.
     const fresh = new BrowserClient(api.url);
-    expect((await fresh.get(API_ROUTES.providerKeys)).status).toBe(503);
+    const freshList = await fresh.get<ProviderKeysResponse>(API_ROUTES.providerKeys);
+    expect(freshList.status).toBe(200);
+    expect(freshList.body.providers.every((provider) => provider.source === 'none')).toBe(true);
+    const freshSet = await fresh.post<ApiErrorBody>(API_ROUTES.setProviderKey, { provider: 'openai', apiKey: OPENAI_KEY });
+    expect(freshSet.status).toBe(503);
+    expect(freshSet.body.code).toBe('store_unavailable');
 
     expect((await client.get(API_ROUTES.health)).status).toBe(200);
     const ready = await client.get<ApiErrorBody>(API_ROUTES.ready);

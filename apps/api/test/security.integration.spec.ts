@@ -29,27 +29,41 @@ describe('HTTP security of the key endpoints', () => {
   });
 
   describe('cookies', () => {
-    it('issues an HttpOnly, SameSite=Lax session cookie with a non-default name over plain HTTP', async () => {
+    it('gives a first visit only the CSRF cookies: an HttpOnly seed and a readable token, and no session', async () => {
       const client = new BrowserClient(api.url);
       const response = await client.get(API_ROUTES.providerKeys);
+      const cookies = setCookieHeaders(response);
+      const seed = cookies.find((cookie) => cookie.startsWith('byok.csrf='));
+      expect(seed).toMatch(/; HttpOnly/);
+      expect(seed).toMatch(/; SameSite=Strict/);
+      expect(cookies.find((cookie) => cookie.startsWith('XSRF-TOKEN='))).not.toMatch(/HttpOnly/);
+      expect(cookies.some((cookie) => cookie.startsWith('byok.sid=') || cookie.startsWith('connect.sid='))).toBe(false);
+    });
+
+    it('issues an HttpOnly, SameSite=Lax session cookie with a non-default name with the first key, over plain HTTP', async () => {
+      const client = new BrowserClient(api.url);
+      await client.prime();
+      const response = await client.post(API_ROUTES.setProviderKey, { provider: 'openai', apiKey: 'sk-test-cookie-flags-0123456789ab' });
       const session = setCookieHeaders(response).find((cookie) => cookie.startsWith('byok.sid='));
       expect(session).toBeDefined();
       expect(session).toMatch(/; HttpOnly/);
       expect(session).toMatch(/; SameSite=Lax/);
       expect(session).not.toMatch(/; Secure/);
-      expect(setCookieHeaders(response).some((cookie) => cookie.startsWith('connect.sid='))).toBe(false);
     });
 
-    it('behind a TLS proxy issues a Secure __Host- session cookie and a Secure XSRF cookie', async () => {
+    it('behind a TLS proxy issues Secure __Host- seed and session cookies and a Secure XSRF cookie', async () => {
       const client = new BrowserClient(api.url);
-      const response = await client.get(API_ROUTES.providerKeys, { 'x-forwarded-proto': 'https' });
-      const cookies = setCookieHeaders(response);
-      const session = cookies.find((cookie) => cookie.startsWith('__Host-byok.sid='));
+      const tls = { 'x-forwarded-proto': 'https' };
+      const first = setCookieHeaders(await client.get(API_ROUTES.providerKeys, tls));
+      expect(first.find((cookie) => cookie.startsWith('__Host-byok.csrf='))).toMatch(/; Secure/);
+      expect(first.find((cookie) => cookie.startsWith('XSRF-TOKEN='))).toMatch(/; Secure/);
+      const response = await client.post(API_ROUTES.setProviderKey, { provider: 'openai', apiKey: 'sk-test-cookie-flags-0123456789ab' }, tls);
+      expect(response.status).toBe(200);
+      const session = setCookieHeaders(response).find((cookie) => cookie.startsWith('__Host-byok.sid='));
       expect(session).toMatch(/; Path=\//);
       expect(session).toMatch(/; HttpOnly/);
       expect(session).toMatch(/; Secure/);
       expect(session).not.toMatch(/Domain=/);
-      expect(cookies.find((cookie) => cookie.startsWith('XSRF-TOKEN='))).toMatch(/; Secure/);
     });
 
     it('sends helmet security headers and no X-Powered-By', async () => {

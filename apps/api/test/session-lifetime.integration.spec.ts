@@ -90,17 +90,21 @@ describe('session lifetime', () => {
     socket.disconnect();
     expect(result.done?.credentialSource).toBe('session');
     expect(await inspector.ttl(key)).toBeGreaterThan(29 * 60);
+    // The keyring lives as long as its session.
+    const { keyringId } = JSON.parse((await inspector.get(key)) ?? '{}') as { keyringId: string };
+    expect(await inspector.ttl(`byok:keyring:{${keyringId}}`)).toBeGreaterThan(29 * 60);
   });
 
   it('refuses a socket stream on a session past its absolute timeout', async () => {
     const client = new BrowserClient(api.url);
     await client.prime();
     await client.post(API_ROUTES.setProviderKey, { provider: 'openai', apiKey: OPENAI_KEY });
-    const socket = await connectChat(client);
     const key = await sessionKeyOf(client);
     const stored = JSON.parse((await inspector.get(key)) ?? '{}') as { createdAt: number };
     stored.createdAt = Date.now() - 8 * HOUR - 1000;
     await inspector.set(key, JSON.stringify(stored), 'KEEPTTL');
+    // The socket takes the session as its handshake finds it, and checks the lifetime on every stream.
+    const socket = await connectChat(client);
     fake.clearRequests();
     const result = await streamOverSocket(socket, { id: 'old', provider: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
     socket.disconnect();

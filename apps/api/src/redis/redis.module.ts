@@ -70,10 +70,17 @@ export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.redis && this.redis.status === 'ready') {
+    if (!this.redis) return;
+    if (this.redis.status !== 'ready') {
+      this.redis.disconnect();
+      return;
+    }
+    try {
       await this.redis.quit();
-    } else {
-      this.redis?.disconnect();
+    } catch (error) {
+      // A command sent by a stream ending during shutdown can close the connection under QUIT.
+      new Logger('Redis').warn(`Redis connection closed without QUIT: ${error instanceof Error ? error.message : 'unknown error'}`);
+      this.redis.disconnect();
     }
   }
 }

@@ -27,7 +27,7 @@ export interface ProviderKeyStatus {
   source: KeySource;
   /** Masked session key (short prefix and last 4 characters); never shown for server keys. */
   masked: string | null;
-  /** Whether this user may set or clear a key for this provider right now. */
+  /** Whether this user may set a key for this provider right now; a stored key can always be cleared. */
   editable: boolean;
   /** Why `editable` is false, in words a user understands; null when editable. */
   lockedReason: string | null;

@@ -22,8 +22,9 @@ export class ProviderKeysStore {
     return state.status === 'loaded' ? state.providers : [];
   });
   /**
-   * Emits after the user set or cleared a key. The server gave the session a new id with it,
-   * so anything holding the old session cookie (the chat socket) must reconnect.
+   * Emits after the user set or cleared a key. Only the session's first key gives it a new id
+   * (against session fixation); a chat socket opened before that must make a new handshake once,
+   * which ChatSocket.keysChanged() arranges. Later changes keep the id and reach sockets as they are.
    */
   readonly changes: Observable<readonly ProviderKeyStatus[]> = this.changesSubject.asObservable();
 

@@ -4,7 +4,7 @@ import type { ChatSocket, ChatStreamEvent } from '@byok/web/data-access';
 import { Observable, type Subscriber } from 'rxjs';
 
 /** Stands in for ChatSocket: records what the page asks and lets a test play the server. */
-export class FakeChatSocket implements Pick<ChatSocket, 'connected' | 'connect' | 'disconnect' | 'reconnect' | 'stream' | 'cancel'> {
+export class FakeChatSocket implements Pick<ChatSocket, 'connected' | 'connect' | 'disconnect' | 'keysChanged' | 'stream' | 'cancel'> {
   readonly connected = signal(true).asReadonly();
   readonly started: ChatStartRequest[] = [];
   readonly cancelled: string[] = [];
@@ -19,8 +19,8 @@ export class FakeChatSocket implements Pick<ChatSocket, 'connected' | 'connect' 
     this.calls.push('disconnect');
   }
 
-  reconnect(): void {
-    this.calls.push('reconnect');
+  keysChanged(): void {
+    this.calls.push('keysChanged');
   }
 
   stream(request: ChatStartRequest): Observable<ChatStreamEvent> {

@@ -77,6 +77,12 @@ describe('ChatSocket', () => {
     return { events, completed: () => completed, subscription };
   }
 
+  /** Opens the socket (the page never connects eagerly) and lets the server accept it. */
+  function open(): void {
+    socket.connect();
+    fake.serverAccepts();
+  }
+
   beforeEach(() => {
     fake = new FakeSocket();
     created = [];
@@ -173,36 +179,99 @@ describe('ChatSocket', () => {
     expect(fake.calls).toEqual([]);
   });
 
-  it('reconnects (a new handshake carries the new session cookie) on a session_changed error', () => {
-    fake.serverAccepts();
-    const stream = record(socket.stream(request('s1')));
-    fake.fire('chat:error', { id: 's1', code: 'session_changed', message: 'Your session changed.' });
+  it('rebinds a socket opened before the first key once, at the next stream after keysChanged', () => {
+    open();
+    fake.fire('chat:ready', { keyring: false });
 
-    expect(stream.events).toEqual([
-      { type: 'error', error: { code: 'session_changed', message: 'Your session changed.' } },
-    ]);
+    socket.keysChanged();
+    expect(fake.calls).toEqual([]);
+
+    const stream = record(socket.stream(request('s1')));
+    expect(fake.calls).toEqual(['disconnect', 'connect']);
+    expect(fake.emitted).toEqual([]);
+    expect(stream.completed()).toBe(false);
+
+    fake.serverAccepts();
+    fake.fire('chat:ready', { keyring: true });
+    expect(fake.emitted).toEqual([['chat:start', request('s1')]]);
+    fake.fire('chat:done', { id: 's1', finishReason: 'stop', credentialSource: 'session' });
+
+    record(socket.stream(request('s2')));
+    expect(fake.calls).toEqual(['disconnect', 'connect']);
+    expect(fake.emitted.at(-1)).toEqual(['chat:start', request('s2')]);
+  });
+
+  it('treats a socket that has not said chat:ready yet as unbound', () => {
+    open();
+
+    socket.keysChanged();
+    record(socket.stream(request('s1')));
+
     expect(fake.calls).toEqual(['disconnect', 'connect']);
   });
 
-  it('ends running streams on reconnect and holds new ones until the new connection is up', () => {
-    fake.serverAccepts();
-    const running = record(socket.stream(request('s1')));
+  it('never reconnects a socket bound to the keyring, however often the keys change', () => {
+    open();
+    fake.fire('chat:ready', { keyring: true });
 
-    socket.reconnect();
-    const next = record(socket.stream(request('s2')));
+    socket.keysChanged();
+    record(socket.stream(request('s1')));
+    fake.fire('chat:done', { id: 's1', finishReason: 'stop', credentialSource: 'session' });
+    socket.keysChanged();
+    record(socket.stream(request('s2')));
 
-    expect(fake.calls).toEqual(['disconnect', 'connect']);
-    expect(running.events).toEqual([
-      { type: 'error', error: { code: 'disconnected', message: expect.stringContaining('interrupted') } },
-    ]);
-    expect(fake.emitted.map(([event]) => event)).toEqual(['chat:start']);
-
-    fake.serverAccepts();
+    expect(fake.calls).toEqual([]);
     expect(fake.emitted).toEqual([
       ['chat:start', request('s1')],
       ['chat:start', request('s2')],
     ]);
-    expect(next.completed()).toBe(false);
+  });
+
+  it('forgets chat:ready on disconnect, so the next connection must say again that it is bound', () => {
+    open();
+    fake.fire('chat:ready', { keyring: true });
+    fake.fire('disconnect', 'transport close');
+    fake.serverAccepts();
+
+    socket.keysChanged();
+    record(socket.stream(request('s1')));
+
+    expect(fake.calls).toEqual(['disconnect', 'connect']);
+  });
+
+  it('does not cut a running stream when the keys change; the rebind waits until none runs', () => {
+    open();
+    fake.fire('chat:ready', { keyring: false });
+    const running = record(socket.stream(request('s1')));
+
+    socket.keysChanged();
+    const alongside = record(socket.stream(request('s2')));
+
+    expect(fake.calls).toEqual([]);
+    expect(fake.emitted).toEqual([
+      ['chat:start', request('s1')],
+      ['chat:start', request('s2')],
+    ]);
+    fake.fire('chat:delta', { id: 's1', text: 'still here' });
+    expect(running.events).toEqual([{ type: 'delta', text: 'still here' }]);
+    expect(running.completed()).toBe(false);
+
+    fake.fire('chat:done', { id: 's1', finishReason: 'stop', credentialSource: 'env' });
+    fake.fire('chat:done', { id: 's2', finishReason: 'stop', credentialSource: 'env' });
+    expect(alongside.completed()).toBe(true);
+    record(socket.stream(request('s3')));
+
+    expect(fake.calls).toEqual(['disconnect', 'connect']);
+    fake.serverAccepts();
+    expect(fake.emitted.at(-1)).toEqual(['chat:start', request('s3')]);
+  });
+
+  it('needs no rebind when the keys change before any socket exists', () => {
+    socket.keysChanged();
+    record(socket.stream(request('s1')));
+
+    expect(created).toHaveLength(1);
+    expect(fake.calls).toEqual([]);
   });
 
   it('fails waiting streams when the server cannot be reached, and never sends them later', () => {
@@ -228,8 +297,26 @@ describe('ChatSocket', () => {
     ]);
   });
 
-  it('does not create a socket just to reconnect it', () => {
-    socket.reconnect();
+  it("fails waiting streams with too_many_sockets and the server's reason when it refuses the handshake", () => {
+    const stream = record(socket.stream(request('s1')));
+    const refusal = Object.assign(new Error('Too many chat connections are open for your session; close another tab.'), {
+      data: { code: 'too_many_sockets' },
+    });
+    fake.fire('connect_error', refusal);
+
+    expect(stream.events).toEqual([
+      {
+        type: 'error',
+        error: { code: 'too_many_sockets', message: 'Too many chat connections are open for your session; close another tab.' },
+      },
+    ]);
+    expect(stream.completed()).toBe(true);
+    fake.serverAccepts();
+    expect(fake.emitted).toEqual([]);
+  });
+
+  it('does not create a socket just because the keys changed', () => {
+    socket.keysChanged();
 
     expect(created).toEqual([]);
   });

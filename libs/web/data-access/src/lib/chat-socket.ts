@@ -63,8 +63,24 @@ const CONNECTION_LOST = 'The connection to the chat server was interrupted. Try 
 const CONNECTION_FAILED = 'The chat server could not be reached. Check your connection and try again.';
 
 /**
+ * Handshakes the server refuses on purpose, with a reason worth showing: its session store is down,
+ * or this session or address already has too many chat sockets open. Retrying at once would not help.
+ */
+const HANDSHAKE_REFUSALS: readonly ChatErrorCode[] = ['store_unavailable', 'too_many_sockets'];
+
+function handshakeRefusal(code: unknown): ChatErrorCode | null {
+  return HANDSHAKE_REFUSALS.find((refusal) => refusal === code) ?? null;
+}
+
+/**
  * The chat gateway over socket.io, one observable per stream. Subscribing starts the stream,
  * unsubscribing cancels it on the server.
+ *
+ * A socket reads its session's keyring, so once bound to one (`chat:ready` with `keyring: true`)
+ * it sees every later key change and never needs a new handshake. Only a socket opened before the
+ * session's first key is unbound: that key gives the session a new id (against fixation), which
+ * the socket's handshake never saw. Such a socket is replaced once, at the next stream after
+ * `keysChanged()`, and only when no stream is running, so a key change never cuts an answer off.
  */
 @Injectable({ providedIn: 'root' })
 export class ChatSocket {
@@ -74,11 +90,15 @@ export class ChatSocket {
   /**
    * Streams not sent yet. They wait for a connection rather than relying on socket.io's send
    * buffer, so a stream that failed while offline is not started later behind the user's back,
-   * and one asked for during a reconnect goes out with the new session cookie.
+   * and one asked for during a rebind goes out over the handshake with the new session cookie.
    */
   private readonly waiting = new Map<string, { request: ChatStartRequest; subscriber: Subscriber<ChatStreamEvent> }>();
   private readonly running = new Map<string, Subscriber<ChatStreamEvent>>();
   private readonly connectedState = signal(false);
+  /** What this connection's `chat:ready` said; null until it arrives, so an unknown socket is not trusted. */
+  private keyring: boolean | null = null;
+  /** The keys changed while the socket was not known to be bound, so its handshake may be stale. */
+  private rebindPending = false;
 
   readonly connected = this.connectedState.asReadonly();
 
@@ -89,7 +109,7 @@ export class ChatSocket {
   connect(): void {
     const socket = this.ensureSocket();
     if (!socket.active) {
-      socket.connect();
+      this.handshake(socket);
     }
   }
 
@@ -100,27 +120,31 @@ export class ChatSocket {
   }
 
   /**
-   * Setting a key, or clearing all keys, regenerates the server session id. The socket authenticated with
-   * the old cookie during its handshake, so only a new handshake picks up the new session.
+   * To be called after the user set or cleared a key. A socket bound to the keyring already sees
+   * the change; any other socket may predate the session's first key (and its new session id), so
+   * the next stream gets a fresh handshake first. Nothing reconnects here: the user may not chat
+   * again, and a running answer must not be cut off.
    */
-  reconnect(): void {
-    if (!this.socket) {
-      return;
+  keysChanged(): void {
+    if (this.socket && this.keyring !== true) {
+      this.rebindPending = true;
     }
-    this.socket.disconnect();
-    this.socket.connect();
   }
 
   stream(request: ChatStartRequest): Observable<ChatStreamEvent> {
     return new Observable<ChatStreamEvent>((subscriber) => {
       const socket = this.ensureSocket();
+      if (this.rebindPending && this.running.size === 0 && socket.active) {
+        // Drop the stale connection first, so the new stream waits for the fresh handshake.
+        socket.disconnect();
+      }
       if (socket.connected) {
         this.running.set(request.id, subscriber);
         socket.emit('chat:start', request);
       } else {
         this.waiting.set(request.id, { request, subscriber });
         if (!socket.active) {
-          socket.connect();
+          this.handshake(socket);
         }
       }
       return () => this.cancel(request.id);
@@ -141,6 +165,12 @@ export class ChatSocket {
       this.socket?.emit('chat:cancel', { id });
       running.complete();
     }
+  }
+
+  /** A new handshake sends the browser's current session cookie, so it settles any pending rebind. */
+  private handshake(socket: ChatClientSocket): void {
+    this.rebindPending = false;
+    socket.connect();
   }
 
   private ensureSocket(): ChatClientSocket {
@@ -164,8 +194,17 @@ export class ChatSocket {
         socket.emit('chat:start', request);
       }
     });
+    socket.on('chat:ready', ({ keyring }) => {
+      this.keyring = keyring;
+      // Bound now, so a key change made during the handshake is seen without another one.
+      if (keyring) {
+        this.rebindPending = false;
+      }
+    });
     socket.on('disconnect', () => {
       this.connectedState.set(false);
+      // The next connection is a new handshake and says for itself whether it is bound.
+      this.keyring = null;
       // The server drops a socket's streams with it; nothing more will arrive for them.
       const running = [...this.running.values()];
       this.running.clear();
@@ -173,9 +212,9 @@ export class ChatSocket {
     });
     socket.on('connect_error', (error: Error & { data?: { code?: unknown } }) => {
       this.connectedState.set(false);
-      // The server refuses a handshake it cannot serve (its session store is down) with a reason.
-      if (error.data?.code === 'store_unavailable') {
-        this.failWaiting(error.message, 'store_unavailable');
+      const refusal = handshakeRefusal(error.data?.code);
+      if (refusal) {
+        this.failWaiting(error.message, refusal);
       } else {
         this.failWaiting(CONNECTION_FAILED);
       }
@@ -185,9 +224,6 @@ export class ChatSocket {
     socket.on('chat:error', ({ id, code, message, retryAfter }) => {
       const error: ChatStreamError = retryAfter === undefined ? { code, message } : { code, message, retryAfter };
       this.finish(id, { type: 'error', error });
-      if (code === 'session_changed') {
-        this.reconnect();
-      }
     });
     this.socket = socket;
     return socket;

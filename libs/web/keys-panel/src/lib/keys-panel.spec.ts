@@ -145,7 +145,7 @@ describe('KeysPanel', () => {
     expect(text('provider-row-openai')).toContain('Your key expires');
   });
 
-  it('shows a provider locked by policy as disabled, with its reason and no Set or Clear', async () => {
+  it('shows a provider locked by policy as disabled, with its reason, no Set, and no Clear without a stored key', async () => {
     await render([anthropicEnvLocked]);
 
     expect(text('key-source-anthropic')).toBe('ENV');
@@ -154,6 +154,60 @@ describe('KeysPanel', () => {
     expect(byTestId('set-key-anthropic')).toBeNull();
     expect(byTestId('clear-key-anthropic')).toBeNull();
     expect(byTestId('masked-key-anthropic')).toBeNull();
+  });
+
+  it('offers Clear for a stored key an ENV key wins over, says it is not in use, and keeps Set disabled', async () => {
+    const anthropicStoredEnvWins = { ...anthropicEnvLocked, masked: 'sk-ant-…n7Bc' };
+    await render([anthropicStoredEnvWins]);
+
+    expect(text('key-source-anthropic')).toBe('ENV');
+    expect(text('masked-key-anthropic')).toBe('sk-ant-…n7Bc');
+    expect(text('key-unused-anthropic')).toBe(
+      "Your stored key is not in use: the server's key takes precedence for this provider.",
+    );
+    expect(byTestId<HTMLInputElement>('key-input-anthropic')?.disabled).toBe(true);
+    expect(byTestId('set-key-anthropic')).toBeNull();
+    const clear = byTestId<HTMLButtonElement>('clear-key-anthropic');
+    expect(clear?.disabled).toBe(false);
+    expect(clear?.textContent?.replace(/\s+/g, ' ').trim()).toBe('Clear Anthropic key');
+
+    await click(clear);
+    await click(inDocument('confirm-clear'));
+    const request = http.expectOne(API_ROUTES.clearProviderKey);
+    expect(request.request.body).toEqual({ provider: 'anthropic' });
+    request.flush({ providers: [anthropicEnvLocked] } satisfies ProviderKeysResponse);
+    await fixture.whenStable();
+
+    expect(byTestId('masked-key-anthropic')).toBeNull();
+    expect(byTestId('clear-key-anthropic')).toBeNull();
+    expect(byTestId('key-unused-anthropic')).toBeNull();
+    expect(changes).toEqual([[anthropicEnvLocked]]);
+  });
+
+  it("offers Clear for a stored key the admin's policy now locks, with the lock as the reason it is not used", async () => {
+    const lockedReason = 'Your administrator no longer allows your own OpenAI key.';
+    const openaiStoredLocked = provider({
+      id: 'openai',
+      name: 'OpenAI',
+      source: 'none',
+      masked: 'sk-…Y6hJ',
+      editable: false,
+      policy: 'env-only',
+      lockedReason,
+    });
+    await render([openaiStoredLocked]);
+
+    expect(text('key-unused-openai')).toBe(`Your stored key is not in use: ${lockedReason}`);
+    expect(text('locked-reason-openai')).toBe(lockedReason);
+    expect(byTestId('set-key-openai')).toBeNull();
+    expect(byTestId<HTMLInputElement>('key-input-openai')?.disabled).toBe(true);
+    expect(byTestId<HTMLButtonElement>('clear-key-openai')?.disabled).toBe(false);
+  });
+
+  it('says nothing about an unused key when the stored key is the one in use', async () => {
+    await render([openaiSession]);
+
+    expect(byTestId('key-unused-openai')).toBeNull();
   });
 
   it('labels the source chip for screen readers and shows the masked session key', async () => {
@@ -349,6 +403,28 @@ describe('KeysPanel', () => {
     await fixture.whenStable();
 
     expect(text('key-source-openai')).toBe('none');
+  });
+
+  it('offers Clear all whenever one key is stored, even one that is locked and not in use', async () => {
+    const anthropicStoredEnvWins = { ...anthropicEnvLocked, masked: 'sk-ant-…n7Bc' };
+    await render([openaiNone, anthropicStoredEnvWins]);
+
+    expect(byTestId('clear-all-keys')?.textContent?.trim()).toBe('Clear all my keys');
+
+    await click(byTestId('clear-all-keys'));
+    await click(inDocument('confirm-clear'));
+    const request = http.expectOne(API_ROUTES.clearProviderKey);
+    expect(request.request.body).toEqual({ all: true });
+    request.flush({ providers: [openaiNone, anthropicEnvLocked] } satisfies ProviderKeysResponse);
+    await fixture.whenStable();
+
+    expect(byTestId('clear-all-keys')).toBeNull();
+  });
+
+  it('offers no Clear all when no key is stored', async () => {
+    await render([openaiNone, anthropicEnvLocked]);
+
+    expect(byTestId('clear-all-keys')).toBeNull();
   });
 
   it('clears every session key at once after confirmation', async () => {

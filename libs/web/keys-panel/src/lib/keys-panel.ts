@@ -93,9 +93,8 @@ export class KeysPanel {
     const ready = providers.filter((provider) => provider.source !== 'none' || !provider.keyRequired);
     return `${ready.length} of ${providers.length} ready`;
   });
-  protected readonly canClearAll = computed(
-    () => this.providers().filter((provider) => provider.editable && provider.masked !== null).length > 1,
-  );
+  /** Offered for a single stored key too, and for keys not in use, so deleting everything is one step. */
+  protected readonly canClearAll = computed(() => this.providers().some((provider) => provider.masked !== null));
 
   constructor() {
     this.client.useBaseUrl(this.apiBaseUrl);

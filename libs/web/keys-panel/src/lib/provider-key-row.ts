@@ -33,7 +33,7 @@ import { ProviderKeysClient, apiErrorMessage } from '@byok/web/data-access';
 import { filter, finalize, switchMap, type Observable } from 'rxjs';
 import { confirmClear } from './confirm-clear-dialog';
 import { KeyNotifier } from './key-notifier';
-import { KEY_POLICY_DESCRIPTIONS, KEY_SOURCE_LABELS, VALIDATION_FAILURE_MESSAGES } from './labels';
+import { KEY_POLICY_DESCRIPTIONS, KEY_SOURCE_LABELS, VALIDATION_FAILURE_MESSAGES, storedKeyUnusedMessage } from './labels';
 
 type Operation = 'set' | 'validate' | 'clear';
 
@@ -103,13 +103,14 @@ export class ProviderKeyRow {
   protected readonly sourceLabels = KEY_SOURCE_LABELS;
   protected readonly operationLabels = OPERATION_LABELS;
   protected readonly policyDescription = computed(() => KEY_POLICY_DESCRIPTIONS[this.status().policy]);
-  protected readonly canClear = computed(() => this.status().editable && this.status().masked !== null);
+  /**
+   * A user can always delete what they stored, even when a server key wins over it or the policy
+   * now locks the provider; only setting a new key depends on `editable`.
+   */
+  protected readonly canClear = computed(() => this.status().masked !== null);
   /** A locked provider without a key has nothing to check. */
   protected readonly canValidate = computed(() => this.status().editable || this.status().source !== 'none');
-  /** A stored session key the policy passes over, which would otherwise look like it is in use. */
-  protected readonly sessionKeyUnused = computed(
-    () => this.status().masked !== null && this.status().source === 'env',
-  );
+  protected readonly storedKeyUnused = computed(() => storedKeyUnusedMessage(this.status()));
 
   constructor() {
     // A locked provider's field is shown disabled, so the reason for the lock stays next to it.

@@ -299,11 +299,11 @@ describe('ChatPage', () => {
     expect(byTestId('open-settings-from-error')).toBeNull();
   });
 
-  it('offers Retry after session_changed, which asks the same question again', async () => {
+  it('offers Retry after upstream_unreachable, which asks the same question again', async () => {
     await loadPage();
     await ask('Hello');
     const first = socket.latestId();
-    socket.fail('session_changed', 'Your session changed; try again.');
+    socket.fail('upstream_unreachable', 'OpenAI could not be reached; try again.');
     await stable();
 
     byTestId('retry-answer')?.click();
@@ -318,13 +318,13 @@ describe('ChatPage', () => {
     expect(allText('assistant-message')).toEqual(['Hi again']);
   });
 
-  it('reconnects the socket and reloads the models after the keys changed', async () => {
+  it('tells the socket the keys changed, without reconnecting it, and reloads the models', async () => {
     await loadPage();
 
     TestBed.inject(ProviderKeysStore).keysChanged([openai, anthropic, { ...gemini, source: 'session' }]);
     await stable();
 
-    expect(socket.calls).toEqual(['reconnect']);
+    expect(socket.calls).toEqual(['keysChanged']);
     http.expectOne(modelsPath('openai')).flush({ provider: 'openai', models: [] });
   });
 

@@ -105,7 +105,7 @@ export class ChatPage {
     // given this browser its session cookie, so the handshake and the HTTP calls share a session.
     inject(DestroyRef).onDestroy(() => this.socket.disconnect());
     this.store.changes.pipe(takeUntilDestroyed()).subscribe(() => {
-      this.socket.reconnect();
+      this.socket.keysChanged();
       this.keysRevision.update((revision) => revision + 1);
     });
     this.watchModels()

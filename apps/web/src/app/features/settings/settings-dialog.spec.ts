@@ -62,7 +62,7 @@ describe('SettingsDialog', () => {
     await vi.waitFor(() => expect(document.activeElement).toBe(inDocument('key-input-gemini')));
   });
 
-  it('passes key changes to the store, which tells the chat to reconnect', async () => {
+  it('passes key changes to the store, which tells the chat the keys changed', async () => {
     const store = TestBed.inject(ProviderKeysStore);
     const changes: unknown[] = [];
     store.changes.subscribe((providers) => changes.push(providers));
