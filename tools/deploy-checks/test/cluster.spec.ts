@@ -179,16 +179,18 @@ describe('the cluster (nginx + 2 API instances + Redis) over HTTPS', () => {
     });
   };
 
-  it('sets a Secure __Host- session cookie and a Secure XSRF-TOKEN over HTTPS, as X-Forwarded-Proto tells the API', async () => {
+  it('sets a Secure __Host- CSRF seed cookie and a Secure XSRF-TOKEN over HTTPS, as X-Forwarded-Proto tells the API', async () => {
     const response = await httpsRequest(cluster.ca, `${base}${API_ROUTES.providerKeys}`);
     expect(response.status).toBe(200);
     const cookies = new Map(setCookies(response.headers).map((cookie) => [cookie.name, cookie.attributes]));
-    const session = cookies.get('__Host-byok.sid');
-    expect(session?.has('secure')).toBe(true);
-    expect(session?.has('httponly')).toBe(true);
-    expect(session?.get('path')).toBe('/');
-    expect(session?.has('domain')).toBe(false);
+    // A first visit is given no session: it is stored only with the first key.
+    const seed = cookies.get('__Host-byok.csrf');
+    expect(seed?.has('secure')).toBe(true);
+    expect(seed?.has('httponly')).toBe(true);
+    expect(seed?.get('path')).toBe('/');
+    expect(seed?.has('domain')).toBe(false);
     expect(cookies.get('XSRF-TOKEN')?.has('secure')).toBe(true);
+    expect(cookies.has('byok.csrf')).toBe(false);
     expect(cookies.has('byok.sid')).toBe(false);
   });
 
@@ -199,7 +201,7 @@ describe('the cluster (nginx + 2 API instances + Redis) over HTTPS', () => {
         resolve(response.headers['set-cookie'] ?? []);
       }).once('error', reject);
     });
-    expect(cookies.some((cookie) => cookie.startsWith('byok.sid=') && !/;\s*Secure/i.test(cookie))).toBe(true);
+    expect(cookies.some((cookie) => cookie.startsWith('byok.csrf=') && !/;\s*Secure/i.test(cookie))).toBe(true);
     expect(cookies.some((cookie) => cookie.startsWith('__Host-'))).toBe(false);
   });
 
@@ -291,7 +293,6 @@ describe('the cluster (nginx + 2 API instances + Redis) over HTTPS', () => {
     await setKeyThrough(client, 'api-1', `sk-test-cluster-ws-first-${randomUUID()}`);
     const probe = await connectSocket(client, ['websocket']);
     await streamSocket(probe);
-    probe.disconnect();
     // ip_hash: every socket from this address reaches the same instance.
     const [socketInstance] = chatServedBy();
     expect(['api-1', 'api-2']).toContain(socketInstance);
@@ -300,9 +301,9 @@ describe('the cluster (nginx + 2 API instances + Redis) over HTTPS', () => {
     const apiKey = `sk-test-cluster-ws-${randomUUID()}`;
     await setKeyThrough(client, other, apiKey);
     fakes.forEach((fake) => fake.clearRequests());
-    // A socket answers session_changed after a key change, so the client reconnects, as the web app does.
-    const socket = await connectSocket(client, ['websocket']);
-    const { deltas, done } = await streamSocket(socket);
+    // The same socket: it reads the session's keyring per stream, so the new key needs no reconnect.
+    const { deltas, done } = await streamSocket(probe);
+    expect(probe.connected).toBe(true);
     expect(chatServedBy()).toEqual([socketInstance]);
     const index = Number(socketInstance.slice(-1)) - 1;
     expect(fakes[index].requestsFor('openai').find((request) => request.endpoint === 'chat')?.key).toBe(apiKey);
