@@ -109,6 +109,10 @@ async function main(): Promise<void> {
     OPENAI_BASE_URL: `${upstream.url}/openai/v1`,
     KEY_RATE_LIMIT: '100000',
     CHAT_RATE_LIMIT: '1000000',
+    // One client address and a few sessions carry the whole load: the caps would measure themselves.
+    CHAT_MAX_STREAMS: '1000',
+    SOCKET_MAX_PER_SESSION: '10000',
+    SOCKET_MAX_PER_IP: '1000000',
   };
   const api = await startApi(apiEnv, cpuProfileDir);
   log(`fake upstream ${upstream.url}, pipe ${pipeUrl}, API ${api.url} (pid ${api.pid}), Redis ${redis.url}`);
