@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { maskKey, type KeyFormatRule } from '@byok/contracts';
-import { LRUCache } from 'lru-cache';
 import type { SessionData } from 'express-session';
 import { Clock } from '../common/clock';
 import { Secret } from '../common/secret';
 import { Fingerprinter } from '../crypto/fingerprinter';
 import { KeyCipher, KeyCipherError } from '../crypto/key-cipher';
 import { readCsrfSeed } from '../security/csrf-seed';
-import { EXTEND_INTERVAL_MS, SessionLifetime } from '../session/session-lifetime';
+import { ExtendThrottle, SessionLifetime } from '../session/session-lifetime';
 import { regenerateSession, saveSession } from '../session/session-operations';
 import type { SessionRequest } from '../session/session-request';
 import { KeyringStore, type StoredProviderKey } from './keyring/keyring-store';
@@ -24,8 +23,6 @@ export interface KeyringRef {
  * tabs) to land in one keyring, short enough that the browser's CSRF seed stops mattering soon.
  */
 const FIRST_KEY_CLAIM_MS = 10_000;
-/** Keyrings whose expiry this instance pushed lately; more than this many at once are pushed again early. */
-const RECENTLY_EXTENDED_MAX = 100_000;
 
 export function keyringOf(session: Partial<SessionData> | undefined): KeyringRef | null {
   return session?.keyringId && session.createdAt !== undefined
@@ -41,7 +38,7 @@ export function keyringOf(session: Partial<SessionData> | undefined): KeyringRef
 @Injectable()
 export class KeyStore {
   private readonly logger = new Logger(KeyStore.name);
-  private readonly recentlyExtended: LRUCache<string, true>;
+  private readonly recentlyExtended: ExtendThrottle;
 
   constructor(
     private readonly cipher: KeyCipher,
@@ -50,7 +47,7 @@ export class KeyStore {
     private readonly lifetime: SessionLifetime,
     private readonly clock: Clock,
   ) {
-    this.recentlyExtended = new LRUCache({ max: RECENTLY_EXTENDED_MAX, ttl: EXTEND_INTERVAL_MS, perf: clock });
+    this.recentlyExtended = new ExtendThrottle(clock);
   }
 
   /** Every stored key that still opens; one that does not (secret retired, tampered) counts as absent. */
@@ -88,7 +85,7 @@ export class KeyStore {
       setAt: this.clock.now(),
     };
     const replaced = await this.keyrings.put(ref.keyringId, providerId, entry, this.lifetime.keyringExpiresAt(ref.createdAt));
-    this.recentlyExtended.set(ref.keyringId, true);
+    this.recentlyExtended.extended(ref.keyringId);
     return { replaced, entry };
   }
 
@@ -134,8 +131,7 @@ export class KeyStore {
 
   /** Activity keeps the keyring alive as long as its session, with at most one write a minute per keyring. */
   private async extendIfDue(ref: KeyringRef): Promise<void> {
-    if (this.recentlyExtended.has(ref.keyringId)) return;
-    this.recentlyExtended.set(ref.keyringId, true);
+    if (!this.recentlyExtended.due(ref.keyringId)) return;
     await this.keyrings.extend(ref.keyringId, this.lifetime.keyringExpiresAt(ref.createdAt));
   }
 }

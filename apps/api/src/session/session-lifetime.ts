@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { Clock } from '../common/clock';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -35,5 +36,29 @@ export class SessionLifetime {
 
   isPastAbsolute(createdAt: number): boolean {
     return this.clock.now() - createdAt > this.config.sessionAbsoluteTimeoutMs;
+  }
+}
+
+/** Records whose expiry this instance pushed lately; past this many, the oldest are pushed again early. */
+const RECENTLY_EXTENDED_MAX = 100_000;
+
+/** Says yes at most once per EXTEND_INTERVAL_MS for each id, on this instance. */
+export class ExtendThrottle {
+  private readonly recent: LRUCache<string, true>;
+
+  constructor(clock: Clock) {
+    this.recent = new LRUCache({ max: RECENTLY_EXTENDED_MAX, ttl: EXTEND_INTERVAL_MS, perf: clock });
+  }
+
+  /** True when `id` is due, and counts it as extended from now. */
+  due(id: string): boolean {
+    if (this.recent.has(id)) return false;
+    this.recent.set(id, true);
+    return true;
+  }
+
+  /** Counts `id` as extended now, by a write that carried its expiry anyway. */
+  extended(id: string): void {
+    this.recent.set(id, true);
   }
 }

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { LRUCache } from 'lru-cache';
 import { Clock } from '../../common/clock';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
@@ -8,7 +7,7 @@ import { keyringOf } from '../../keys/key-store';
 import { ClientIdentity } from '../../limits/client-identity';
 import { ConcurrencyLimiter, type Lease } from '../../limits/concurrency-limiter';
 import { clientAddressOf, TRUST_FUNCTION, type TrustFunction } from '../../security/trust-proxy';
-import { EXTEND_INTERVAL_MS, SessionLifetime } from '../../session/session-lifetime';
+import { ExtendThrottle, SessionLifetime } from '../../session/session-lifetime';
 import type { SessionRequest } from '../../session/session-request';
 import { ChatFailure } from '../chat-failure';
 import type { ChatCaller } from '../chat.service';
@@ -20,8 +19,6 @@ export interface SocketCaller extends ChatCaller {
   release(): void;
 }
 
-const RECENTLY_EXTENDED_MAX = 100_000;
-
 /**
  * Admits chat sockets under the per-session and per-address caps (held while the socket is
  * open, on every instance), and keeps a socket's session alive while it is used for chatting.
@@ -29,7 +26,7 @@ const RECENTLY_EXTENDED_MAX = 100_000;
 @Injectable()
 export class SocketAdmission {
   private readonly logger = new Logger(SocketAdmission.name);
-  private readonly recentlyExtended: LRUCache<string, true>;
+  private readonly recentlyExtended: ExtendThrottle;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -39,7 +36,7 @@ export class SocketAdmission {
     private readonly lifetime: SessionLifetime,
     clock: Clock,
   ) {
-    this.recentlyExtended = new LRUCache({ max: RECENTLY_EXTENDED_MAX, ttl: EXTEND_INTERVAL_MS, perf: clock });
+    this.recentlyExtended = new ExtendThrottle(clock);
   }
 
   async admit(handshake: IncomingMessage): Promise<SocketCaller> {
@@ -89,8 +86,7 @@ export class SocketAdmission {
    */
   extendIfDue({ keyring, request }: SocketCaller): void {
     const store = request.sessionStore;
-    if (!keyring || !store?.touch || this.recentlyExtended.has(request.sessionID)) return;
-    this.recentlyExtended.set(request.sessionID, true);
+    if (!keyring || !store?.touch || !this.recentlyExtended.due(request.sessionID)) return;
     request.session.touch();
     store.touch(request.sessionID, request.session, (error?: unknown) => {
       if (error) this.logger.warn(`Session expiry not extended: ${error instanceof Error ? error.message : 'unknown error'}`);
