@@ -1,6 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -218,7 +228,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       BYOK_PUBLIC_HTTPS_PORT: String(httpsPort),
       BYOK_TLS_CERT: certFile,
       BYOK_TLS_KEY: join(certDir, 'tls.key'),
-      BYOK_WEB_ROOT: webRoot,
+      BYOK_WEB_ROOT: asRoot ? readableCopy(webRoot, join(dir, 'web')) : webRoot,
       BYOK_ACCESS_LOG: join(dir, 'logs', 'nginx-access.log'),
     };
     const siteConfig = join(dir, 'conf.d', 'byok.conf');
@@ -290,4 +300,13 @@ function isReady(url: string, ca?: string): Promise<boolean> {
     request.setTimeout(2000, () => request.destroy());
     request.once('error', () => resolve(false));
   });
+}
+
+/**
+ * Root's nginx workers run as nobody, who cannot read a checkout under a private directory
+ * (mktemp's 0700, a home directory); a copy under the prefix is readable wherever the checkout is.
+ */
+function readableCopy(source: string, target: string): string {
+  cpSync(source, target, { recursive: true });
+  return target;
 }
