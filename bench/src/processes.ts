@@ -114,7 +114,7 @@ export async function startApi(env: Record<string, string>, cpuProfileDir?: stri
   const execArgv = ['--require', join(__dirname, 'loop-probe.js')];
   if (cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`);
   const child = fork(API_MAIN, [], {
-    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', ALLOWED_HOSTS: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     execArgv,
     // Logs go where a container's stdout would go: written, and read by no one here.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { ChatIoAdapter } from './chat/socket/chat-io.adapter';
 import { createValidationPipe } from './common/validation.pipe';
+import { hostGuard } from './security/host-policy';
 import { TRUST_FUNCTION, type TrustFunction } from './security/trust-proxy';
 import { serveWebApp } from './web/web-app';
 import type { SessionHandlers } from './session/session-middleware.factory';
@@ -22,6 +23,8 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   });
   const logger = app.get(Logger);
   app.useLogger(logger);
+  // First of all: a request for a host this deployment does not serve gets nothing else.
+  app.use(hostGuard(config.allowedHosts));
   const trust = app.get<TrustFunction>(TRUST_FUNCTION);
   app.set('trust proxy', trust);
   app.disable('x-powered-by');
@@ -36,6 +39,20 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   app.useGlobalPipes(createValidationPipe());
   app.useWebSocketAdapter(new ChatIoAdapter(app, config, app.get<SessionHandlers>(SESSION_HANDLERS), trust));
   app.enableShutdownHooks();
+  if (config.apiDocs) {
+    serveApiDocs(app);
+  }
+  if (!serveWebApp(app, config.webRoot)) {
+    logger.log(`No web app build in ${config.webRoot}; serving the API only`, 'WebApp');
+  }
+  for (const warning of config.warnings) {
+    logger.warn(warning, 'Config');
+  }
+  return app;
+}
+
+/** The OpenAPI UI at /api/docs and its JSON at /api/docs-json: off in production unless API_DOCS=true. */
+function serveApiDocs(app: NestExpressApplication): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -45,11 +62,4 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document);
-  if (!serveWebApp(app, config.webRoot)) {
-    logger.log(`No web app build in ${config.webRoot}; serving the API only`, 'WebApp');
-  }
-  for (const warning of config.warnings) {
-    logger.warn(warning, 'Config');
-  }
-  return app;
 }

@@ -191,6 +191,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       KEYSTORE_SECRETS: baseEnv['KEYSTORE_SECRETS'] || randomBytes(32).toString('base64url'),
       // Exactly one hop, nginx, as in docker-compose.yml: its X-Forwarded-Proto makes cookies Secure.
       TRUST_PROXY: '1',
+      // The name users open through nginx, and the instances' own address for checks that skip it.
+      ALLOWED_HOSTS: 'localhost,127.0.0.1',
       // nginx serves the web build; the API serves only the API, as in the API image.
       WEB_ROOT: join(dir, 'no-web-root'),
       ...options.apiEnv,

@@ -96,6 +96,7 @@ async function boot(main: string, port: number): Promise<{ child: ChildProcess; 
       PATH: process.env['PATH'],
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
+      ALLOWED_HOSTS: '127.0.0.1',
       PORT: String(port),
       SESSION_SECRET: 's'.repeat(40),
       KEYSTORE_SECRETS: 'k'.repeat(40),

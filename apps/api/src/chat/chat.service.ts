@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CHAT_LIMITS, type ChatDoneEvent } from '@byok/contracts';
+import { CHAT_LIMITS, type ChatDoneEvent, MODEL_ID_RULES } from '@byok/contracts';
 import type { AppConfig, ProviderConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { ApiException } from '../common/errors/api-exception';
+import { ApiException, UNKNOWN_PROVIDER_MESSAGE } from '../common/errors/api-exception';
 import { KeyResolver, type ResolvedKey } from '../keys/key-resolver';
 import type { KeyringRef } from '../keys/key-store';
 import { ConcurrencyLimiter, type Lease } from '../limits/concurrency-limiter';
@@ -48,7 +48,12 @@ export class ChatService {
   ): Promise<ChatOutcome> {
     const provider = this.registry.find(request.provider);
     if (!provider) {
-      throw new ChatFailure('bad_request', `Unknown provider "${request.provider.slice(0, 40)}".`);
+      throw new ChatFailure('bad_request', UNKNOWN_PROVIDER_MESSAGE);
+    }
+    // Checked per family before any upstream call: a Gemini id becomes part of the request path.
+    const modelRule = MODEL_ID_RULES[provider.family];
+    if (!modelRule.pattern.test(request.model)) {
+      throw new ChatFailure('bad_request', `model: ${modelRule.rule} for ${provider.name}.`);
     }
     const totalChars = request.messages.reduce((sum, message) => sum + message.content.length, 0);
     if (totalChars > CHAT_LIMITS.maxTotalChars) {

@@ -6,7 +6,12 @@ import type { Env } from './config-parsers';
 
 const SESSION_SECRET = 'session-secret-0123456789-abcdefghijkl';
 const KEYSTORE_SECRET = 'keystore-secret-0123456789-abcdefghijk';
-const PRODUCTION: Env = { NODE_ENV: 'production', SESSION_SECRET, KEYSTORE_SECRETS: KEYSTORE_SECRET };
+const PRODUCTION: Env = {
+  NODE_ENV: 'production',
+  SESSION_SECRET,
+  KEYSTORE_SECRETS: KEYSTORE_SECRET,
+  ALLOWED_HOSTS: 'chat.example.com',
+};
 
 function configErrorOf(env: Env): ConfigError {
   try {
@@ -171,6 +176,14 @@ describe('loadConfig rejects bad settings, naming them', () => {
     ['TRUST_PROXY', 'proxy.example'],
     ['TRUST_PROXY', 'cafe'],
     ['TRUST_PROXY', '10.0.0.0/99'],
+    ['ALLOWED_HOSTS', 'https://chat.example.com'],
+    ['ALLOWED_HOSTS', 'chat.example.com/path'],
+    ['ALLOWED_HOSTS', 'user@chat.example.com'],
+    ['ALLOWED_HOSTS', 'chat.example.com:0'],
+    ['ALLOWED_HOSTS', 'chat.example.com:70000'],
+    ['ALLOWED_HOSTS', '*'],
+    ['ALLOWED_HOSTS', '::1'],
+    ['API_DOCS', 'yes'],
     ['OPENAI_BASE_URL', 'not a url'],
     ['OPENAI_BASE_URL', 'file:///etc/passwd'],
     ['KEY_RATE_LIMIT', '0'],
@@ -190,6 +203,36 @@ describe('loadConfig rejects bad settings, naming them', () => {
   it('accepts an absolute timeout equal to the idle timeout', () => {
     const config = loadConfig({ ...PRODUCTION, SESSION_IDLE_TIMEOUT: '3h', SESSION_ABSOLUTE_TIMEOUT: '3h' });
     expect(config.sessionAbsoluteTimeoutMs).toBe(config.sessionIdleTimeoutMs);
+  });
+});
+
+describe('loadConfig ALLOWED_HOSTS and API_DOCS', () => {
+  it.each([undefined, '  '])('refuses to start in production with ALLOWED_HOSTS=%p', (value) => {
+    const error = expectConfigError({ ...PRODUCTION, ALLOWED_HOSTS: value }, 'ALLOWED_HOSTS');
+    expect(error.message).toContain('NODE_ENV=production');
+  });
+
+  it('answers the loopback names in development', () => {
+    expect(loadConfig({}).allowedHosts).toEqual([
+      { hostname: 'localhost', subdomains: false },
+      { hostname: '127.0.0.1', subdomains: false },
+      { hostname: '[::1]', subdomains: false },
+    ]);
+  });
+
+  it('reads names, ports and .domain entries, lowercased', () => {
+    expect(loadConfig({ ...PRODUCTION, ALLOWED_HOSTS: 'Chat.Example.com, .corp.example, 10.0.0.5:8443' }).allowedHosts).toEqual([
+      { hostname: 'chat.example.com', subdomains: false },
+      { hostname: 'corp.example', subdomains: true },
+      { hostname: '10.0.0.5', port: 8443, subdomains: false },
+    ]);
+  });
+
+  it('serves the API docs in development and not in production, unless API_DOCS says otherwise', () => {
+    expect(loadConfig({}).apiDocs).toBe(true);
+    expect(loadConfig(PRODUCTION).apiDocs).toBe(false);
+    expect(loadConfig({ ...PRODUCTION, API_DOCS: 'true' }).apiDocs).toBe(true);
+    expect(loadConfig({ API_DOCS: 'false' }).apiDocs).toBe(false);
   });
 });
 

@@ -9,10 +9,12 @@ import {
   type KeyPolicy,
 } from '@byok/contracts';
 import { Secret } from '../common/secret';
+import { type HostRule, parseHost } from '../security/host-policy';
 import { BUILT_IN_PROVIDERS, type ProviderCatalogEntry } from '../providers/provider-catalog';
 import { ConfigError } from './config-error';
 import {
   type Env,
+  parseBoolean,
   parseDuration,
   parseEnum,
   parseInteger,
@@ -44,6 +46,7 @@ export interface AppConfig {
   sessionSecrets: Secret[];
   keystoreSecrets: Secret[];
   allowedOrigins: string[];
+  allowedHosts: HostRule[];
   trustProxy: TrustProxy;
   sessionIdleTimeoutMs: number;
   sessionAbsoluteTimeoutMs: number;
@@ -59,6 +62,8 @@ export interface AppConfig {
   socketMaxPerAddress: number;
   requestBodyLimitBytes: number;
   webRoot: string;
+  /** Whether the OpenAPI UI and JSON are served at /api/docs. */
+  apiDocs: boolean;
   providers: ProviderConfig[];
   /** Startup notices for the log (development fallbacks); never contain secret values. */
   warnings: string[];
@@ -107,6 +112,7 @@ export function loadConfig(env: Env): AppConfig {
     allowedOrigins: parseList(settingOrDefault(env, 'ALLOWED_ORIGINS')).map((origin) =>
       parseOrigin('ALLOWED_ORIGINS', origin),
     ),
+    allowedHosts: readAllowedHosts(env, production),
     trustProxy: parseTrustProxy(settingOrDefault(env, 'TRUST_PROXY')),
     sessionIdleTimeoutMs: idle,
     sessionAbsoluteTimeoutMs: absolute,
@@ -131,6 +137,7 @@ export function loadConfig(env: Env): AppConfig {
       16 * 1024 * 1024,
     ),
     webRoot: settingOrDefault(env, 'WEB_ROOT'),
+    apiDocs: parseBoolean('API_DOCS', readSetting(env, 'API_DOCS') ?? String(!production)),
     providers: readProviders(env),
     warnings,
   };
@@ -154,6 +161,27 @@ function readSecrets(env: Env, name: string, production: boolean, warnings: stri
     }
   });
   return secrets.map((secret) => new Secret(secret));
+}
+
+/** Development answers the loopback names only; production must say which names it serves. */
+const DEVELOPMENT_HOSTS = 'localhost,127.0.0.1,[::1]';
+
+function readAllowedHosts(env: Env, production: boolean): HostRule[] {
+  const raw = readSetting(env, 'ALLOWED_HOSTS');
+  if (!raw && production) {
+    throw new ConfigError('ALLOWED_HOSTS', 'is required when NODE_ENV=production: list the host names users open, e.g. chat.example.com');
+  }
+  return parseList(raw ?? DEVELOPMENT_HOSTS).map((entry) => {
+    const subdomains = entry.startsWith('.');
+    const host = parseHost(subdomains ? entry.slice(1) : entry);
+    if (!host) {
+      throw new ConfigError(
+        'ALLOWED_HOSTS',
+        `expected host names, IP addresses or .domain entries, each optionally with :port, got "${entry}"`,
+      );
+    }
+    return { ...host, subdomains };
+  });
 }
 
 function parseTrustProxy(value: string): TrustProxy {

@@ -63,6 +63,12 @@ export function parseOrigin(name: string, value: string): string {
   return url.origin;
 }
 
+export function parseBoolean(name: string, value: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new ConfigError(name, `expected true or false, got "${value}"`);
+}
+
 export function parseEnum<T extends string>(name: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) {
     throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${value}"`);

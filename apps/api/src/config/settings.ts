@@ -33,6 +33,12 @@ export const SETTINGS: readonly SettingDoc[] = [
     description: 'Comma-separated extra origins allowed to call the API with cookies; same-origin is always allowed.',
   },
   {
+    name: 'ALLOWED_HOSTS',
+    default: 'localhost,127.0.0.1,[::1] (development only)',
+    description:
+      'Comma-separated host names (or IP addresses) this server answers for, each optionally with :port; `.example.com` also allows its subdomains. Any other Host header gets 421. Required when NODE_ENV=production.',
+  },
+  {
     name: 'TRUST_PROXY',
     default: 'false',
     description: "Express 'trust proxy': false, true, a hop count, or comma-separated addresses/subnets.",
@@ -65,6 +71,11 @@ export const SETTINGS: readonly SettingDoc[] = [
     name: 'WEB_ROOT',
     default: 'dist/apps/web/browser',
     description: 'Folder of the built web app, served on the same origin; nothing is served when it has no index.html.',
+  },
+  {
+    name: 'API_DOCS',
+    default: 'true in development, false in production',
+    description: 'Serve the OpenAPI UI at /api/docs and its JSON at /api/docs-json.',
   },
   { name: 'REQUEST_BODY_LIMIT', default: '262144', description: 'Largest accepted request body, in bytes.' },
   {

@@ -1,7 +1,4 @@
-import { BUILT_IN_KEY_FORMATS, type BuiltInProviderId, type KeyFormatRule } from '@byok/contracts';
-
-/** The wire protocol a provider speaks, which decides the SDK that talks to it. */
-export type ProviderFamily = 'openai' | 'anthropic' | 'gemini' | 'openai-compatible';
+import { BUILT_IN_KEY_FORMATS, type BuiltInProviderId, type KeyFormatRule, type ProviderFamily } from '@byok/contracts';
 
 export interface ProviderCatalogEntry {
   id: string;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { ProviderFamily } from '@byok/contracts';
 import type { Secret } from '../common/secret';
-import type { ProviderFamily } from './provider-catalog';
 import { AnthropicClient } from './clients/anthropic.client';
 import { GeminiClient } from './clients/gemini.client';
 import { OpenAiClient } from './clients/openai.client';

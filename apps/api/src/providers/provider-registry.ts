@@ -20,11 +20,11 @@ export class ProviderRegistry {
     return this.byId.get(id);
   }
 
-  /** Throws a 404 naming the id when the provider does not exist. */
+  /** Throws a 404 when the provider does not exist. */
   get(id: string): ProviderConfig {
     const provider = this.byId.get(id);
     if (!provider) {
-      throw unknownProvider(id);
+      throw unknownProvider();
     }
     return provider;
   }

@@ -181,3 +181,41 @@ export function isValidCancel(payload: unknown): boolean {
   const id = (payload as { id?: unknown }).id;
   return keys.length === 1 && keys[0] === 'id' && typeof id === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(id);
 }
+
+/** Characters Node's HTTP client lets through in a header value: tab, printable ASCII, Latin-1. */
+const headerChar = fc.oneof(
+  { weight: 8, arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)) },
+  fc.constantFrom('\t', '\u0080', '\u00a0', '\u00e9', '\u00ff'),
+);
+const headerText = fc.string({ unit: headerChar, maxLength: 80 });
+const port = fc.integer({ min: 0, max: 70_000 });
+const casing = (text: string, upper: boolean[]): string =>
+  [...text].map((char, index) => (upper[index % upper.length] ? char.toUpperCase() : char)).join('');
+
+/** Host headers: the loopback names in odd spellings, rebinding names, and anything at all. */
+export const hostHeader = fc.oneof(
+  fc
+    .tuple(fc.constantFrom('localhost', '127.0.0.1', '[::1]'), fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }), fc.constantFrom('', '.'), fc.option(port))
+    .map(([name, upper, dot, at]) => `${casing(name, upper)}${dot}${at === null ? '' : `:${at}`}`),
+  fc
+    .tuple(fc.constantFrom('attacker.example', 'localhost.attacker.example', '127.0.0.1.nip.io', 'localhostx', '127.0.0.2', '[::2]', 'user@localhost', 'localhost/x', 'localhost:3000:1'), fc.option(port))
+    .map(([name, at]) => `${name}${at === null ? '' : `:${at}`}`),
+  headerText,
+);
+
+/** Forwarding headers from a client that may or may not be a trusted proxy. */
+export const forwardingHeaders = fc.record(
+  {
+    'x-forwarded-for': fc.oneof(fc.ipV4(), fc.ipV6(), fc.array(fc.oneof(fc.ipV4(), headerText), { maxLength: 4 }).map((hops) => hops.join(', ')), headerText, fc.constant('x'.repeat(5000))),
+    'x-forwarded-proto': fc.oneof(fc.constantFrom('https', 'http', 'https, http', 'HTTPS', 'wss', ''), headerText),
+    'x-forwarded-host': fc.oneof(fc.constantFrom('attacker.example', 'localhost'), headerText),
+    forwarded: fc.oneof(fc.constant('for=1.2.3.4;proto=https;host=attacker.example'), headerText),
+  },
+  { requiredKeys: [] },
+);
+
+/** Whether the development default of ALLOWED_HOSTS names this Host, written independently of the API's parser. */
+export function isLoopbackHost(host: string): boolean {
+  const match = /^(localhost|127\.0\.0\.1|\[::1\])\.?(?::(\d{1,5}))?$/i.exec(host);
+  return match !== null && (match[2] === undefined || (Number(match[2]) >= 1 && Number(match[2]) <= 65535));
+}

@@ -13,6 +13,7 @@ import Redis from 'ioredis';
 import { ApiInstance } from '../support/api-instance';
 import { BrowserClient, type ClientResponse } from '../support/browser-client';
 import { type ChatSocket, connectChat } from '../support/chat-clients';
+import { rawRequest } from '../support/raw-http';
 import { TestRedisServer } from '../support/redis-server';
 import {
   anyValue,
@@ -21,6 +22,9 @@ import {
   clearBody,
   CONTENT_TYPES,
   deepObject,
+  forwardingHeaders,
+  hostHeader,
+  isLoopbackHost,
   isValidCancel,
   malformedJson,
   oversized,
@@ -40,7 +44,7 @@ const UNEXPECTED = /failed unexpectedly|Something went wrong/;
 
 interface StoreState {
   masked: string | null;
-  /** The sealed envelopes of the session, exactly as Redis holds them. */
+  /** The session's keyring, exactly as Redis holds it: one sealed entry per provider. */
   envelopes: string;
 }
 
@@ -83,10 +87,11 @@ describe('fuzzing every endpoint and socket event', () => {
     const listed = await owner.get<ProviderKeysResponse>(API_ROUTES.providerKeys);
     const signed = owner.cookies.get('byok.sid') ?? '';
     const sid = signed.slice(2, signed.lastIndexOf('.'));
-    const stored = JSON.parse((await inspector.get(`byok:sess:${sid}`)) ?? '{}') as { providerKeys?: Record<string, { sealed: string }> };
+    const stored = JSON.parse((await inspector.get(`byok:sess:${sid}`)) ?? '{}') as { keyringId?: string };
+    const keyring = stored.keyringId ? await inspector.hgetall(`byok:keyring:{${stored.keyringId}}`) : {};
     return {
       masked: listed.body.providers.find((provider) => provider.id === 'openai')?.masked ?? null,
-      envelopes: JSON.stringify(Object.entries(stored.providerKeys ?? {}).map(([id, entry]) => [id, entry.sealed])),
+      envelopes: JSON.stringify(Object.entries(keyring).sort()),
     };
   }
 
@@ -94,6 +99,7 @@ describe('fuzzing every endpoint and socket event', () => {
     expect((await owner.post(API_ROUTES.setProviderKey, { provider: 'openai', apiKey: KNOWN_KEY })).status).toBe(200);
     baseline = await storeState();
     expect(baseline.masked).toBe('sk-…cdef');
+    expect(baseline.envelopes).toContain('openai');
   }
 
   /** A 4xx in the one error format, its message fit to show; never a 5xx. */
@@ -107,7 +113,7 @@ describe('fuzzing every endpoint and socket event', () => {
   }
 
   /** The key store is as it was, unless the request validly changed it (then the known key is put back). */
-  async function expectStoreKept(response: ClientResponse<unknown>, path: string): Promise<void> {
+  async function expectStoreKept(response: Pick<ClientResponse<unknown>, 'status'>, path: string): Promise<void> {
     const mutating = path === API_ROUTES.setProviderKey || path === API_ROUTES.clearProviderKey;
     if (mutating && response.status === 200) {
       validMutations += 1;
@@ -185,6 +191,46 @@ describe('fuzzing every endpoint and socket event', () => {
       ),
       { numRuns: RUNS, seed: SEED },
     );
+  });
+
+  it('answers any Host and forwarding headers, on HTTP and the socket handshake, with 421 or a refused handshake unless the Host is an allowed name; never a 5xx', async () => {
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(hostHeader, forwardingHeaders, fc.constantFrom('list', 'set', 'handshake'), async (host, forwarding, target) => {
+        const headers = { ...forwarding, host, cookie: owner.cookieHeader(), 'x-xsrf-token': owner.cookies.get('XSRF-TOKEN') ?? '' };
+        // HTTP parsing trims the spaces and tabs around a header value before anyone reads it.
+        const allowed = isLoopbackHost(host.replace(/^[ \t]+|[ \t]+$/g, ''));
+        if (!allowed) refused += 1;
+        if (target === 'handshake') {
+          const handshake = await rawRequest(api.url, '/socket.io/?EIO=4&transport=polling', { headers });
+          expect({ host, status: handshake.status }).toEqual({ host, status: allowed ? 200 : 403 });
+          return;
+        }
+        const response =
+          target === 'list'
+            ? await rawRequest(api.url, API_ROUTES.providerKeys, { headers })
+            : await rawRequest(api.url, API_ROUTES.setProviderKey, {
+                method: 'POST',
+                headers: { ...headers, 'content-type': 'application/json' },
+                body: JSON.stringify({ provider: 'openai', apiKey: KNOWN_KEY }),
+              });
+        if (allowed) {
+          expect({ host, status: response.status }).toEqual({ host, status: 200 });
+        } else {
+          expect({ host, status: response.status, body: JSON.parse(response.text) as unknown }).toEqual({
+            host,
+            status: 421,
+            body: { statusCode: 421, code: 'host_not_allowed', message: expect.stringContaining('ALLOWED_HOSTS') },
+          });
+          expect(response.headers['set-cookie']).toBeUndefined();
+        }
+        await expectStoreKept({ status: response.status }, target === 'set' ? API_ROUTES.setProviderKey : API_ROUTES.providerKeys);
+      }),
+      { numRuns: RUNS * 2, seed: SEED },
+    );
+    // The generators reach both sides of the rule.
+    expect(refused).toBeGreaterThan(RUNS / 4);
+    expect(refused).toBeLessThan(RUNS * 2 - RUNS / 4);
   });
 
   describe('socket events', () => {

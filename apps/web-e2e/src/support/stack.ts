@@ -77,6 +77,7 @@ export class E2eStack {
           NODE_ENV: 'production',
           HOST: '127.0.0.1',
           PORT: String(apiPort),
+          ALLOWED_HOSTS: '127.0.0.1',
           REDIS_URL: `redis://127.0.0.1:${redisPort}`,
           SESSION_SECRET: 'e2e-session-secret-0123456789abcdefghijkl',
           KEYSTORE_SECRETS: 'e2e-keystore-secret-0123456789abcdefghijk',

@@ -9,6 +9,7 @@ export const API_ERROR_CODES = [
   'key_required',
   'csrf_invalid',
   'origin_forbidden',
+  'host_not_allowed',
   'payload_too_large',
   'rate_limited',
   'not_found',

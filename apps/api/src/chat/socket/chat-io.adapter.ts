@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CHAT_NAMESPACE, type ChatErrorCode } from '@byok/contracts';
 import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../../config/app-config';
+import { HOST_REFUSED_MESSAGE, hostAllowed } from '../../security/host-policy';
 import { originAllowed } from '../../security/origin-policy';
 import { protocolOf, type TrustFunction } from '../../security/trust-proxy';
 import type { SessionHandlers } from '../../session/session-middleware.factory';
@@ -37,8 +38,14 @@ export class ChatIoAdapter extends IoAdapter {
       ...options,
       maxHttpBufferSize: this.config.requestBodyLimitBytes,
       cors: { origin: this.config.allowedOrigins, credentials: true },
-      allowRequest: (req: IncomingMessage, callback: (error: string | null, allowed: boolean) => void) =>
-        callback(null, this.isAllowedOrigin(req)),
+      // The HTTP rules, in the same order: the Host first (421 there; engine.io answers 400 or 403), then the Origin.
+      allowRequest: (req: IncomingMessage, callback: (error: string | null, allowed: boolean) => void) => {
+        if (!hostAllowed(req.headers.host, this.config.allowedHosts)) {
+          callback(HOST_REFUSED_MESSAGE, false);
+          return;
+        }
+        callback(null, this.isAllowedOrigin(req));
+      },
     });
     server.engine.use(this.sessionOnHandshake());
     // Failing the engine handshake would reach the client as a bare "websocket error"; a

@@ -42,8 +42,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status < 500) {
+        // Nest's own 404 quotes the URL, query string and all; a key pasted into one must not come back.
+        const message = status === 404 ? NO_ROUTE_MESSAGE : messageOf(exception);
         return {
-          body: { statusCode: status, code: CODE_BY_STATUS[status] ?? 'bad_request', message: messageOf(exception) },
+          body: { statusCode: status, code: CODE_BY_STATUS[status] ?? 'bad_request', message },
           headers: {},
         };
       }
@@ -60,6 +62,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     };
   }
 }
+
+const NO_ROUTE_MESSAGE = 'No API route matches this method and path.';
 
 function messageOf(exception: HttpException): string {
   const response = exception.getResponse();

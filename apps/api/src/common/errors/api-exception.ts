@@ -13,8 +13,10 @@ export class ApiException extends HttpException {
   }
 }
 
-export const unknownProvider = (id: string): ApiException =>
-  new ApiException(404, 'unknown_provider', `Unknown provider "${id.slice(0, 40)}".`);
+/** Names the field and the rule only: the id is whatever the client sent, control characters included. */
+export const UNKNOWN_PROVIDER_MESSAGE = 'provider: not the id of a provider this server offers (see GET /api/providers/keys).';
+
+export const unknownProvider = (): ApiException => new ApiException(404, 'unknown_provider', UNKNOWN_PROVIDER_MESSAGE);
 
 export const storeUnavailable = (): ApiException =>
   new ApiException(

@@ -21,7 +21,7 @@ export class SetProviderKeyDto implements SetProviderKeyRequest {
   @MaxLength(64)
   provider!: string;
 
-  @ApiProperty({ example: 'sk-test-0123456789abcdef', description: 'Checked against the provider\'s key format.' })
+  @ApiProperty({ example: 'sk-your-provider-key', description: 'Checked against the provider\'s key format.' })
   @IsString()
   @MaxLength(MAX_KEY_FIELD)
   apiKey!: string;

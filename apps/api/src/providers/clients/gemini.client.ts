@@ -29,7 +29,7 @@ export class GeminiClient implements ProviderClient {
       .filter((message) => message.role !== 'system')
       .map((message) => ({ role: message.role === 'assistant' ? 'model' : 'user', parts: [{ text: message.content }] }));
     const stream = await this.sdk(target).models.generateContentStream({
-      model: request.model,
+      model: modelPathSegment(request.model),
       contents,
       config: {
         systemInstruction: systemInstruction || undefined,
@@ -69,4 +69,12 @@ export class GeminiClient implements ProviderClient {
       httpOptions: { baseUrl: config.baseUrl },
     });
   }
+}
+
+/**
+ * The id as one URL path segment: the SDK puts it after `models/` unescaped. Ids that passed
+ * MODEL_ID_RULES encode to themselves; this keeps any other from steering the path.
+ */
+export function modelPathSegment(model: string): string {
+  return encodeURIComponent(model.replace(/^models\//, ''));
 }
