@@ -97,6 +97,8 @@ async function boot(main: string, port: number): Promise<{ child: ChildProcess; 
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       ALLOWED_HOSTS: '127.0.0.1',
+      // Off by default in production; on here, so the image is shown to carry what the docs UI needs.
+      API_DOCS: 'true',
       PORT: String(port),
       SESSION_SECRET: 's'.repeat(40),
       KEYSTORE_SECRETS: 'k'.repeat(40),
