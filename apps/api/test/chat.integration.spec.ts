@@ -1,4 +1,4 @@
-import { API_ROUTES, type ProviderModelsResponse, type ValidateProviderKeyResponse } from '@byok/contracts';
+import { API_ROUTES, type ChatErrorEvent, type ProviderModelsResponse, type ValidateProviderKeyResponse } from '@byok/contracts';
 import { DEFAULT_KEYS, FakeUpstream } from '@byok/fake-upstream';
 import { ApiInstance } from './support/api-instance';
 import { BrowserClient } from './support/browser-client';
@@ -270,10 +270,9 @@ describe('chat streaming with the key chosen per request', () => {
     expect(disconnects).toBe(0);
   });
 
-  it('rejects malformed chat requests with bad_request and keeps the socket open', async () => {
+  it('rejects malformed chat requests with bad_request (an unknown provider with unknown_provider) and keeps the socket open', async () => {
     const socket = await socketFor(new BrowserClient(apiA.url));
-    const errors: unknown[] = [];
-    socket.on('chat:error', (event) => errors.push(event));
+    const errors: ChatErrorEvent[] = [];
     const bad: unknown[] = [
       'not an object',
       { id: 'x1' },
@@ -283,10 +282,17 @@ describe('chat streaming with the key chosen per request', () => {
       { id: 'x5', provider: 'openai', model: 'm', messages: Array.from({ length: 500 }, () => ({ role: 'user', content: 'a' })) },
       { id: 'x6', provider: 'nope', model: 'm', messages },
     ];
+    const answered = new Promise<void>((resolve) =>
+      socket.on('chat:error', (event) => {
+        errors.push(event);
+        if (errors.length === bad.length) resolve();
+      }),
+    );
     for (const payload of bad) socket.emit('chat:start', payload as never);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(errors).toHaveLength(bad.length);
-    for (const error of errors) expect(error).toMatchObject({ code: 'bad_request', message: expect.any(String) });
+    await answered;
+    const codeOf = (id: string): string | undefined => errors.find((error) => error.id === id)?.code;
+    expect(codeOf('x6')).toBe('unknown_provider');
+    for (const error of errors.filter((event) => event.id !== 'x6')) expect(error).toMatchObject({ code: 'bad_request', message: expect.any(String) });
     expect(socket.connected).toBe(true);
   });
 
@@ -335,7 +341,7 @@ describe('chat streaming with the key chosen per request', () => {
         expect((await client.post(API_ROUTES.validateProviderKey, { provider: 'openai' })).body).toEqual({ valid: false, reason: 'timeout' });
         const none = await client.post(API_ROUTES.validateProviderKey, { provider: 'gemini' });
         expect(none.status).toBe(400);
-        expect(none.body).toMatchObject({ code: 'key_required' });
+        expect(none.body).toMatchObject({ code: 'no_key' });
       } finally {
         await api.close();
       }

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { ChatErrorCode, ChatErrorEvent } from '@byok/contracts';
-import type { UpstreamFailure } from '../providers/clients/provider-client';
+import { describeUpstreamFailure, type UpstreamFailure } from '../providers/upstream-failure';
 
 /** A stream that ended in an error the user should see; `message` never quotes a key. */
 export class ChatFailure extends Error {
@@ -23,34 +23,8 @@ export class ChatCancelled extends Error {
 }
 
 export function chatFailureFromUpstream(failure: UpstreamFailure, providerName: string): ChatFailure {
-  switch (failure.kind) {
-    case 'auth':
-      return new ChatFailure(
-        'key_rejected',
-        `${providerName} rejected the API key (HTTP ${failure.status}); check or replace it in Settings → API keys.`,
-      );
-    case 'rate_limited':
-      return new ChatFailure(
-        'rate_limited',
-        `${providerName} is rate-limiting this key${failure.retryAfterSeconds !== undefined ? `; retry in ${failure.retryAfterSeconds} s` : '; retry shortly'}.`,
-        failure.retryAfterSeconds,
-      );
-    case 'unreachable':
-      return new ChatFailure('upstream_unreachable', `${providerName} could not be reached; try again later.`);
-    case 'timeout':
-    case 'aborted':
-      return new ChatFailure('timeout', `${providerName} did not answer in time.`);
-    case 'bad_request':
-      return new ChatFailure(
-        'bad_request',
-        `${providerName} refused the request (HTTP ${failure.status}); check the model name and the messages.`,
-      );
-    case 'upstream':
-      return new ChatFailure(
-        'upstream_error',
-        `${providerName} failed while answering${failure.status ? ` (HTTP ${failure.status})` : ''}; try again.`,
-      );
-  }
+  const { code, message, retryAfter } = describeUpstreamFailure(failure, providerName);
+  return new ChatFailure(code, message, retryAfter);
 }
 
 /** The event a transport sends for a failed stream; unexpected errors are logged by name only. */

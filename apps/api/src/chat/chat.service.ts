@@ -1,14 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CHAT_LIMITS, type ChatDoneEvent, MODEL_ID_RULES } from '@byok/contracts';
+import { ACCEPTS_TEMPERATURE, CHAT_LIMITS, type ChatDoneEvent, MODEL_ID_RULES } from '@byok/contracts';
 import type { AppConfig, ProviderConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { Clock } from '../common/clock';
 import { ApiException, UNKNOWN_PROVIDER_MESSAGE } from '../common/errors/api-exception';
+import { noKeyMessage } from '../keys/key-policy';
 import { KeyResolver, type ResolvedKey } from '../keys/key-resolver';
 import type { KeyringRef } from '../keys/key-store';
 import { ConcurrencyLimiter, type Lease } from '../limits/concurrency-limiter';
 import { RateLimits } from '../limits/rate-limits';
-import type { ChatUsage } from '../providers/clients/provider-client';
 import { ProviderFactory } from '../providers/provider-factory';
+import type { TextSink } from '../providers/provider-adapter';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { ChatCancelled, ChatFailure, chatFailureFromUpstream } from './chat-failure';
 import type { ChatStartDto } from './dto/chat-requests.dto';
@@ -38,6 +40,7 @@ export class ChatService {
     private readonly factory: ProviderFactory,
     private readonly rateLimits: RateLimits,
     private readonly concurrency: ConcurrencyLimiter,
+    private readonly clock: Clock,
   ) {}
 
   async stream(
@@ -48,12 +51,15 @@ export class ChatService {
   ): Promise<ChatOutcome> {
     const provider = this.registry.find(request.provider);
     if (!provider) {
-      throw new ChatFailure('bad_request', UNKNOWN_PROVIDER_MESSAGE);
+      throw new ChatFailure('unknown_provider', UNKNOWN_PROVIDER_MESSAGE);
     }
     // Checked per family before any upstream call: a Gemini id becomes part of the request path.
     const modelRule = MODEL_ID_RULES[provider.family];
     if (!modelRule.pattern.test(request.model)) {
       throw new ChatFailure('bad_request', `model: ${modelRule.rule} for ${provider.name}.`);
+    }
+    if (request.options?.temperature !== undefined && !ACCEPTS_TEMPERATURE[provider.family]) {
+      throw new ChatFailure('bad_request', `options.temperature: ${provider.name}'s API no longer accepts a sampling temperature; leave it out.`);
     }
     const totalChars = request.messages.reduce((sum, message) => sum + message.content.length, 0);
     if (totalChars > CHAT_LIMITS.maxTotalChars) {
@@ -106,29 +112,22 @@ export class ChatService {
     onDelta: (text: string) => void,
   ): Promise<ChatOutcome> {
     if (!key && provider.keyRequired) {
-      throw new ChatFailure(
-        'no_key',
-        `No ${provider.name} API key is available: add your key in Settings → API keys${provider.policy === 'env-only' ? ', or ask your administrator (only the server key is allowed)' : ''}.`,
-      );
+      throw new ChatFailure('no_key', noKeyMessage(provider));
     }
-    const model = this.factory.chatModelWithApiKey(provider.id, request.model, key);
-    const watchdog = new StreamWatchdog(this.config.chatFirstTokenTimeoutMs, this.config.chatIdleTimeoutMs);
-    let finishReason = 'stop';
-    let usage: ChatUsage | undefined;
+    const model = this.factory.chatModelWithApiKey(provider, request.model, key);
+    const watchdog = new StreamWatchdog(this.clock, this.config.chatFirstTokenTimeoutMs, this.config.chatIdleTimeoutMs);
+    const onText: TextSink = (text) => {
+      watchdog.progress();
+      onDelta(text);
+    };
     try {
-      const events = model.stream(
+      const { finishReason, usage } = await model.stream(
         { messages: request.messages, maxTokens: request.options?.maxTokens, temperature: request.options?.temperature },
         AbortSignal.any([signal, watchdog.signal]),
+        onText,
       );
-      for await (const event of events) {
-        watchdog.progress();
-        if (event.type === 'text') {
-          onDelta(event.text);
-        } else {
-          finishReason = event.finishReason;
-          usage = event.usage;
-        }
-      }
+      if (signal.aborted) throw new ChatCancelled();
+      return { finishReason, usage, credentialSource: source };
     } catch (error) {
       if (signal.aborted) throw new ChatCancelled();
       if (watchdog.fired) {
@@ -138,8 +137,6 @@ export class ChatService {
     } finally {
       watchdog.stop();
     }
-    if (signal.aborted) throw new ChatCancelled();
-    return { finishReason, usage, credentialSource: source };
   }
 }
 

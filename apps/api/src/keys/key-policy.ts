@@ -38,3 +38,9 @@ export function userKeyRefusal(policy: KeyPolicy, hasEnvKey: boolean, providerNa
   }
   return null;
 }
+
+/** The one `no_key` message, for chat, model listing and validation alike. */
+export function noKeyMessage(provider: { name: string; policy: KeyPolicy }): string {
+  const serverOnly = provider.policy === 'env-only' ? ', or ask your administrator (only the server key is allowed)' : '';
+  return `No ${provider.name} API key is available: add your key in Settings → API keys${serverOnly}.`;
+}

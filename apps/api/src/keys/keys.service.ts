@@ -10,13 +10,13 @@ import type { AppConfig, ProviderConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ApiException } from '../common/errors/api-exception';
 import { Secret } from '../common/secret';
-import { validationFailureOf } from '../providers/clients/provider-client';
+import { validationFailureOf } from '../providers/upstream-failure';
 import { ProviderFactory } from '../providers/provider-factory';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { SessionLifetime } from '../session/session-lifetime';
 import type { ClearProviderKeyDto, SetProviderKeyDto, ValidateProviderKeyDto } from './dto/key-requests.dto';
 import { KeyAuditLog } from './key-audit-log';
-import { effectiveKeySource, userKeyRefusal } from './key-policy';
+import { effectiveKeySource, noKeyMessage, userKeyRefusal } from './key-policy';
 import { KeyResolver } from './key-resolver';
 import { KeyStore, keyringOf } from './key-store';
 import type { StoredProviderKey } from './keyring/keyring-store';
@@ -77,13 +77,9 @@ export class KeysService {
         ? { key: this.checkedKey(provider, dto.apiKey), source: 'session' as const }
         : await this.resolver.resolve(provider, keyringOf(req.session));
     if (!key && provider.keyRequired) {
-      throw new ApiException(
-        400,
-        'key_required',
-        `There is no ${provider.name} key to validate: set one in Settings, or send "apiKey".`,
-      );
+      throw new ApiException(400, 'no_key', noKeyMessage(provider));
     }
-    const client = this.factory.withApiKey(provider.id, key);
+    const client = this.factory.withApiKey(provider, key);
     const deadline = AbortSignal.timeout(this.config.validateTimeoutMs);
     try {
       await client.listModels(deadline);

@@ -1,34 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import type { ProviderFamily } from '@byok/contracts';
 import type { Secret } from '../common/secret';
-import { AnthropicClient } from './clients/anthropic.client';
-import { GeminiClient } from './clients/gemini.client';
-import { OpenAiClient } from './clients/openai.client';
-import type { ProviderClient } from './clients/provider-client';
+import type { ProviderConfig } from '../config/app-config';
+import { AnthropicAdapter } from './adapters/anthropic.adapter';
+import { GeminiAdapter } from './adapters/gemini.adapter';
+import { OpenAiAdapter } from './adapters/openai.adapter';
+import type { ProviderAdapter } from './provider-adapter';
 import { ChatModel, LlmProvider } from './llm-provider';
-import { ProviderRegistry } from './provider-registry';
 
-/** Builds per-request providers and chat models with the key chosen for that request. */
+/**
+ * Binds a provider, already looked up by the caller, to the key chosen for one request. The
+ * binding is the whole path to the provider: it calls its family's adapter, nothing between.
+ */
 @Injectable()
 export class ProviderFactory {
-  private readonly clients: Record<ProviderFamily, ProviderClient>;
+  private readonly adapters: Record<ProviderFamily, ProviderAdapter>;
 
-  constructor(
-    private readonly registry: ProviderRegistry,
-    openai: OpenAiClient,
-    anthropic: AnthropicClient,
-    gemini: GeminiClient,
-  ) {
-    this.clients = { openai, 'openai-compatible': openai, anthropic, gemini };
+  constructor(openai: OpenAiAdapter, anthropic: AnthropicAdapter, gemini: GeminiAdapter) {
+    this.adapters = { openai, 'openai-compatible': openai, anthropic, gemini };
   }
 
-  /** A fresh provider instance holding `apiKey`; throws 404 for an unknown provider id. */
-  withApiKey(providerId: string, apiKey: Secret | null): LlmProvider {
-    const config = this.registry.get(providerId);
-    return new LlmProvider(config, this.clients[config.family]).setApiKey(apiKey);
+  withApiKey(provider: ProviderConfig, apiKey: Secret | null): LlmProvider {
+    return new LlmProvider(provider, apiKey, this.adapters[provider.family]);
   }
 
-  chatModelWithApiKey(providerId: string, model: string, apiKey: Secret | null): ChatModel {
-    return new ChatModel(this.withApiKey(providerId, apiKey), model);
+  chatModelWithApiKey(provider: ProviderConfig, model: string, apiKey: Secret | null): ChatModel {
+    return new ChatModel(this.withApiKey(provider, apiKey), model);
   }
 }

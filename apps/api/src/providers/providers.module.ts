@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
-import { AnthropicClient } from './clients/anthropic.client';
-import { GeminiClient } from './clients/gemini.client';
-import { OpenAiClient } from './clients/openai.client';
+import { AnthropicAdapter } from './adapters/anthropic.adapter';
+import { GeminiAdapter } from './adapters/gemini.adapter';
+import { OpenAiAdapter } from './adapters/openai.adapter';
 import { ProviderFactory } from './provider-factory';
 import { ProviderRegistry } from './provider-registry';
+import { UpstreamHttp } from './wire/upstream-http';
 
 @Module({
-  providers: [ProviderRegistry, ProviderFactory, OpenAiClient, AnthropicClient, GeminiClient],
+  providers: [ProviderRegistry, ProviderFactory, UpstreamHttp, OpenAiAdapter, AnthropicAdapter, GeminiAdapter],
   exports: [ProviderRegistry, ProviderFactory],
 })
 export class ProvidersModule {}

@@ -6,7 +6,6 @@ export const API_ERROR_CODES = [
   'malformed_key',
   'unknown_provider',
   'policy_forbids_user_key',
-  'key_required',
   'csrf_invalid',
   'origin_forbidden',
   'host_not_allowed',
@@ -33,6 +32,7 @@ export interface ApiErrorBody {
 /** Stable codes of chat stream errors (socket `chat:error` and SSE `error`). */
 export const CHAT_ERROR_CODES = [
   'no_key',
+  'unknown_provider',
   'key_rejected',
   'rate_limited',
   'upstream_unreachable',

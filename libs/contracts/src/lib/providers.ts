@@ -46,3 +46,15 @@ export const MODEL_ID_RULES: Readonly<Record<ProviderFamily, ModelIdRule>> = {
     rule: 'must be 1-128 letters, digits, ".", "_", ":", "@", "+", "/" or "-", starting with a letter or digit',
   },
 };
+
+/**
+ * Whether a family's current API takes a sampling temperature. Anthropic's Messages API at the
+ * version its SDK speaks (2026-10-21) refuses `temperature` on every model, so a request that
+ * sets one is refused before it is sent rather than failing there or being quietly changed.
+ */
+export const ACCEPTS_TEMPERATURE: Readonly<Record<ProviderFamily, boolean>> = {
+  openai: true,
+  anthropic: false,
+  gemini: true,
+  'openai-compatible': true,
+};
