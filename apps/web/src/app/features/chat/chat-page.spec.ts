@@ -161,7 +161,7 @@ describe('ChatPage', () => {
     await stable();
     http.expectOne(API_ROUTES.providerKeys).flush({ providers: [gemini] });
     await stable();
-    const body: ApiErrorBody = { statusCode: 400, code: 'key_required', message: 'Google Gemini needs an API key.' };
+    const body: ApiErrorBody = { statusCode: 400, code: 'no_key', message: 'Google Gemini needs an API key.' };
     http.expectOne(modelsPath('gemini')).flush(body, { status: 400, statusText: 'Bad Request' });
     await stable();
 
