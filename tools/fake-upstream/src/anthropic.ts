@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { StreamErrorKind } from './failures';
 import { asObject, bearerToken, header, stringField } from './json-body';
 import { MODEL_CREATED_AT_ISO, displayNameOf } from './model-names';
 import type {
@@ -83,6 +84,16 @@ function messageReply(input: ChatReplyInput): WireReply {
   };
 }
 
+const STREAM_ERRORS: Record<StreamErrorKind, { type: string; message: string }> = {
+  auth: { type: 'authentication_error', message: 'invalid x-api-key' },
+  rate_limited: {
+    type: 'rate_limit_error',
+    message: 'This request would exceed the rate limit for your organization. Please try again later.',
+  },
+  overloaded: { type: 'overloaded_error', message: 'Overloaded' },
+  bad_request: { type: 'invalid_request_error', message: 'prompt is too long: 210000 tokens > 200000 maximum' },
+};
+
 /**
  * The event flow of the Messages streaming reference: message_start, content_block_start,
  * ping, one content_block_delta per chunk, content_block_stop, message_delta carrying the
@@ -117,6 +128,8 @@ function messageStreamPlan(input: ChatReplyInput): StreamPlan {
       }),
       event('message_stop', {}),
     ],
+    // The reference's `event: error`, with the body of an HTTP error; nothing follows it.
+    error: (error) => [event('error', { error: STREAM_ERRORS[error] })],
   };
 }
 

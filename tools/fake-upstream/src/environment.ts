@@ -30,6 +30,7 @@ const FAILURE_KINDS: ReadonlySet<string> = new Set<FailureKind>([
   'status429',
   'status500',
   'dropMidStream',
+  'errorMidStream',
   'neverAnswer',
   'slowTrickle',
 ]);

@@ -67,8 +67,11 @@ export class Exchange {
     this.update({ chunksSent: sent, ...(sent === 1 ? { firstChunkAt: now() } : {}) });
   }
 
-  end(): void {
-    if (this.isOpen) this.res.end();
+  /** Finishes a streamed body; `outcome` is recorded once the last byte has gone out. */
+  end(outcome: RequestOutcome = 'completed'): void {
+    if (!this.isOpen) return;
+    this.finalOutcome = outcome;
+    this.res.end();
   }
 
   /** Cuts the connection without finishing the body, as a crashing upstream would. */

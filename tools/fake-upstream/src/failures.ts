@@ -1,6 +1,11 @@
 import type { Endpoint } from './recorder';
 
-export type FailureKind = 'status429' | 'status500' | 'dropMidStream' | 'neverAnswer' | 'slowTrickle';
+export type FailureKind = 'status429' | 'status500' | 'dropMidStream' | 'errorMidStream' | 'neverAnswer' | 'slowTrickle';
+
+/** What an `errorMidStream` failure reports; each wire format spells it as its provider does. */
+export type StreamErrorKind = 'auth' | 'rate_limited' | 'overloaded' | 'bad_request';
+
+export const STREAM_ERROR_KINDS: readonly StreamErrorKind[] = ['auth', 'rate_limited', 'overloaded', 'bad_request'];
 
 export interface FailureScope {
   /** Only requests to this provider id; every provider when left out. */
@@ -17,6 +22,11 @@ export type FailureSpec = FailureScope &
     | { kind: 'status500' }
     /** Destroys the socket after `afterChunks` content chunks (default 2). Streams only. */
     | { kind: 'dropMidStream'; afterChunks?: number }
+    /**
+     * Sends `afterChunks` content chunks (default 2), then `error` inside the 200 stream in the
+     * provider's own format, then ends the response cleanly. Streams only.
+     */
+    | { kind: 'errorMidStream'; afterChunks?: number; error: StreamErrorKind }
     /** Reads the request and never sends headers; only the client or `stop()` ends it. */
     | { kind: 'neverAnswer' }
     /** Writes each event in `fragmentBytes` slices, `intervalMs` apart. Streams only. */
@@ -38,7 +48,7 @@ export interface FailureTarget {
   stream: boolean;
 }
 
-const STREAM_ONLY: ReadonlySet<FailureKind> = new Set(['dropMidStream', 'slowTrickle']);
+const STREAM_ONLY: ReadonlySet<FailureKind> = new Set(['dropMidStream', 'errorMidStream', 'slowTrickle']);
 
 function applies(spec: FailureSpec, target: FailureTarget): boolean {
   if (spec.provider !== undefined && spec.provider !== target.provider) return false;
@@ -56,6 +66,10 @@ export class FailurePlan {
   inject(spec: FailureSpec): InjectedFailure {
     if (spec.times !== undefined && !(Number.isInteger(spec.times) && spec.times > 0)) {
       throw new RangeError(`fake-upstream: failure "times" must be a positive integer, got ${spec.times}`);
+    }
+    // Specs also arrive as JSON (FAKE_UPSTREAM_FAILURES), where the type system cannot check them.
+    if (spec.kind === 'errorMidStream' && !STREAM_ERROR_KINDS.includes(spec.error)) {
+      throw new RangeError(`fake-upstream: errorMidStream "error" must be one of ${STREAM_ERROR_KINDS.join(', ')}, got ${String(spec.error)}`);
     }
     const entry = { id: this.nextId++, spec, remaining: spec.times ?? null, hits: 0 };
     this.entries.push(entry);

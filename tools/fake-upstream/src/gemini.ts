@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { StreamErrorKind } from './failures';
 import { asObject, header } from './json-body';
 import { displayNameOf } from './model-names';
 import type {
@@ -64,6 +65,23 @@ function responseOf(input: ChatReplyInput, text: string, isLast: boolean): Recor
   };
 }
 
+/** In-stream errors carry the same `{ code, message, status }` object as HTTP errors, in that order. */
+const STREAM_ERRORS: Record<StreamErrorKind, { code: number; message: string; status: string }> = {
+  auth: {
+    code: 401,
+    message:
+      'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+    status: 'UNAUTHENTICATED',
+  },
+  rate_limited: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' },
+  overloaded: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE' },
+  bad_request: {
+    code: 400,
+    message: 'The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).',
+    status: 'INVALID_ARGUMENT',
+  },
+};
+
 /**
  * `alt=sse` streams one GenerateContentResponse per event, the last carrying finishReason
  * and the full usage. Without it the API streams a single JSON array, element by element.
@@ -75,6 +93,8 @@ function streamPlanOf(input: ChatReplyInput, sse: boolean): StreamPlan {
       preamble: [],
       chunk: (_index, text, isLast) => [sseFrame(responseOf(input, text, isLast), { newline: '\r\n' })],
       epilogue: [],
+      // A failure after the answer began is an event carrying the error body of an HTTP error.
+      error: (error) => [sseFrame({ error: STREAM_ERRORS[error] }, { newline: '\r\n' })],
     };
   }
   return {
@@ -82,6 +102,8 @@ function streamPlanOf(input: ChatReplyInput, sse: boolean): StreamPlan {
     preamble: ['['],
     chunk: (index, text, isLast) => [`${index === 0 ? '' : ',\r\n'}${JSON.stringify(responseOf(input, text, isLast))}`],
     epilogue: [']'],
+    // The array mode ends with the error body as its last element.
+    error: (error, chunksSent) => [`${chunksSent === 0 ? '' : ',\r\n'}${JSON.stringify({ error: STREAM_ERRORS[error] })}`, ']'],
   };
 }
 

@@ -1,5 +1,6 @@
 export { FakeUpstream } from './fake-upstream';
-export type { FailureKind, FailureScope, FailureSpec, InjectedFailure } from './failures';
+export { STREAM_ERROR_KINDS } from './failures';
+export type { FailureKind, FailureScope, FailureSpec, InjectedFailure, StreamErrorKind } from './failures';
 export {
   DEFAULT_COMPATIBLE_MODELS,
   DEFAULT_KEYS,

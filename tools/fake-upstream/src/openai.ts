@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { StreamErrorKind } from './failures';
 import { asObject, bearerToken, stringField } from './json-body';
 import { MODEL_CREATED_AT_SECONDS } from './model-names';
 import type { ChatReplyInput, Operation, OperationRequest, StreamPlan, WireProtocol, WireReply } from './protocol';
@@ -6,8 +7,12 @@ import { SSE_CONTENT_TYPE, sseFrame } from './sse';
 
 const SYSTEM_FINGERPRINT = 'fp_fake_upstream';
 
+function openAiErrorBody(message: string, type: string, code: string | null, param: string | null = null): Record<string, unknown> {
+  return { error: { message, type, param, code } };
+}
+
 function openAiError(status: number, message: string, type: string, code: string | null, param: string | null = null): WireReply {
-  return { status, body: { error: { message, type, param, code } } };
+  return { status, body: openAiErrorBody(message, type, code, param) };
 }
 
 function completionId(requestId: number): string {
@@ -49,6 +54,85 @@ function chatReply(input: ChatReplyInput): WireReply {
 }
 
 /**
+ * OpenAI's own in-stream error: the `error` object its HTTP errors carry, alone in a data
+ * event. Upstream the auth message quotes a masked key; the fake never repeats any of it.
+ */
+function openAiStreamError(error: StreamErrorKind, model: string): Record<string, unknown> {
+  switch (error) {
+    case 'auth':
+      return openAiErrorBody(
+        'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.',
+        'invalid_request_error',
+        'invalid_api_key',
+      );
+    case 'rate_limited':
+      return openAiErrorBody(
+        `Rate limit reached for ${model} on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.`,
+        'requests',
+        'rate_limit_exceeded',
+      );
+    case 'overloaded':
+      return openAiErrorBody(
+        'That model is currently overloaded with other requests. You can retry your request, or contact us through our help center at help.openai.com if the error persists.',
+        'server_error',
+        null,
+      );
+    case 'bad_request':
+      return openAiErrorBody(
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.",
+        'invalid_request_error',
+        'context_length_exceeded',
+        'messages',
+      );
+  }
+}
+
+/**
+ * An OpenAI-compatible router's in-stream error, as OpenRouter documents it: the HTTP status
+ * the failure would have had as a numeric `code`, a message, optional `metadata`.
+ */
+function compatibleStreamError(error: StreamErrorKind): Record<string, unknown> {
+  switch (error) {
+    case 'auth':
+      return { error: { code: 401, message: 'User not found.' } };
+    case 'rate_limited':
+      return {
+        error: {
+          code: 429,
+          message: 'Rate limit exceeded: free-models-per-min.',
+          metadata: { headers: { 'X-RateLimit-Limit': '20', 'X-RateLimit-Remaining': '0' } },
+        },
+      };
+    case 'overloaded':
+      return {
+        error: {
+          code: 502,
+          message: 'Provider returned error',
+          metadata: { provider_name: 'fake-upstream', raw: 'The model is overloaded. Please try again later.' },
+        },
+      };
+    case 'bad_request':
+      return {
+        error: {
+          code: 400,
+          message: "This endpoint's maximum context length is 131072 tokens. However, you requested about 140000 tokens. Please reduce the length of the messages.",
+        },
+      };
+  }
+}
+
+/**
+ * What an error inside the stream looks like: OpenAI's own format for `openai`, a router's
+ * numeric-code format for every compatible provider, which (like vLLM) still ends with `[DONE]`.
+ */
+function streamErrorFrames(input: ChatReplyInput, error: StreamErrorKind): string[] {
+  if (input.provider === 'openai') {
+    return [sseFrame(openAiStreamError(error, input.model))];
+  }
+  return [sseFrame(compatibleStreamError(error)), sseFrame('[DONE]')];
+}
+
+/**
  * The chunk sequence of the Chat Completions streaming reference: a role delta, content
  * deltas, a delta with finish_reason, the usage chunk with empty choices when
  * `stream_options.include_usage` is set (every other chunk then carries `usage: null`),
@@ -85,6 +169,7 @@ function chatStreamPlan(input: ChatReplyInput, includeUsage: boolean): StreamPla
     preamble: [chunkOf([choice({ role: 'assistant', content: '', refusal: null }, null)])],
     chunk: (_index, text) => [chunkOf([choice({ content: text }, null)])],
     epilogue,
+    error: (error) => streamErrorFrames(input, error),
   };
 }
 

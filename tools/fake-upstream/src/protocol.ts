@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { StreamErrorKind } from './failures';
 
 /** The three wire formats the fake speaks; every OpenAI-compatible provider uses `openai`. */
 export type WireFamily = 'openai' | 'anthropic' | 'gemini';
@@ -25,11 +26,18 @@ export interface StreamPlan {
   preamble: string[];
   chunk(index: number, text: string, isLast: boolean): string[];
   epilogue: string[];
+  /**
+   * The frames that report `error` inside the stream after `chunksSent` content chunks, in
+   * place of the epilogue; the response ends after them.
+   */
+  error(error: StreamErrorKind, chunksSent: number): string[];
 }
 
 /** What a chat answer is built from; the same for every wire format. */
 export interface ChatReplyInput {
   requestId: number;
+  /** The provider id the request came in under; OpenAI-compatible servers differ from OpenAI in places. */
+  provider: string;
   model: string;
   chunks: readonly string[];
   inputTokens: number;

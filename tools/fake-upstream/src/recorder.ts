@@ -14,6 +14,8 @@ export type RequestOutcome =
   | 'injected-error'
   /** The fake destroyed the socket mid-stream (`dropMidStream`). */
   | 'dropped'
+  /** The 200 stream reported an error inside its body (`errorMidStream`), then ended cleanly. */
+  | 'error-mid-stream'
   /** The client went away before the answer was complete. */
   | 'closed-by-client'
   /** `stop()` cut the request off. */

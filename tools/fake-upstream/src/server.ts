@@ -142,6 +142,7 @@ export class FakeServer {
     const chunks = replyChunks(settings);
     const input = {
       requestId: exchange.record.id,
+      provider: route.provider,
       model: operation.model,
       chunks,
       inputTokens: approximateTokens(operation.prompt),

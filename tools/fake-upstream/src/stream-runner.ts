@@ -7,7 +7,8 @@ export interface StreamTiming {
   chunkDelayMs: number;
 }
 
-const DEFAULT_DROP_AFTER_CHUNKS = 2;
+/** Content chunks `dropMidStream` and `errorMidStream` let through when `afterChunks` is left out. */
+const DEFAULT_INTERRUPT_AFTER_CHUNKS = 2;
 const DEFAULT_TRICKLE = { fragmentBytes: 16, intervalMs: 200 };
 /**
  * A client that sees the data and the broken connection in one read may surface only the
@@ -40,7 +41,8 @@ export function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 
 /**
  * Sends a streamed answer: headers and preamble at once, then the content chunks paced by
- * `timing`, then the epilogue, applying `dropMidStream` or `slowTrickle` when injected.
+ * `timing`, then the epilogue, applying `dropMidStream`, `errorMidStream` or `slowTrickle`
+ * when injected.
  */
 export async function runStream(
   exchange: Exchange,
@@ -49,7 +51,8 @@ export async function runStream(
   timing: StreamTiming,
   failure: FailureSpec | null,
 ): Promise<void> {
-  const dropAfter = failure?.kind === 'dropMidStream' ? (failure.afterChunks ?? DEFAULT_DROP_AFTER_CHUNKS) : null;
+  const interrupted = failure?.kind === 'dropMidStream' || failure?.kind === 'errorMidStream';
+  const chunksToSend = interrupted ? Math.min(failure.afterChunks ?? DEFAULT_INTERRUPT_AFTER_CHUNKS, chunks.length) : chunks.length;
   const trickle =
     failure?.kind === 'slowTrickle'
       ? {
@@ -75,17 +78,20 @@ export async function runStream(
   exchange.beginStream(plan.contentType, plan.headers);
   if (!(await send(plan.preamble))) return;
   if (!(await pause(timing.firstChunkDelayMs, exchange.signal))) return;
-  for (let index = 0; index < chunks.length; index += 1) {
-    if (index === dropAfter) {
-      await dropAfterGrace(exchange, timing);
-      return;
-    }
+  for (let index = 0; index < chunksToSend; index += 1) {
     if (index > 0 && !(await pause(timing.chunkDelayMs, exchange.signal))) return;
     if (!(await send(plan.chunk(index, chunks[index], index === chunks.length - 1)))) return;
     exchange.chunkWritten();
   }
-  if (dropAfter !== null && dropAfter >= chunks.length) {
+  if (failure?.kind === 'dropMidStream') {
     await dropAfterGrace(exchange, timing);
+    return;
+  }
+  if (failure?.kind === 'errorMidStream') {
+    // The error arrives where the next chunk would have, paced like one.
+    if (chunksToSend > 0 && !(await pause(timing.chunkDelayMs, exchange.signal))) return;
+    if (!(await send(plan.error(failure.error, chunksToSend)))) return;
+    exchange.end('error-mid-stream');
     return;
   }
   if (!(await send(plan.epilogue))) return;

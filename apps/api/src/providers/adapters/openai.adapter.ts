@@ -44,9 +44,8 @@ export class OpenAiAdapter implements ProviderAdapter {
         done = true;
         return;
       }
-      const chunk = JSON.parse(event.data) as ChatCompletionChunk & { error?: unknown };
-      // vLLM, OpenRouter and some proxies report failures inside the 200 stream.
-      if (event.event === 'error' || chunk.error) throw new UpstreamError('stream', undefined, chunk.error ?? chunk);
+      const chunk = JSON.parse(event.data) as ChatCompletionChunk | StreamedError;
+      if (isStreamedError(event.event, chunk)) throw new UpstreamError('stream', undefined, chunk.error ?? chunk);
       const choice = chunk.choices?.[0];
       if (choice?.delta?.content) onText(choice.delta.content);
       if (choice?.finish_reason) finish.finishReason = choice.finish_reason;
@@ -65,4 +64,16 @@ export class OpenAiAdapter implements ProviderAdapter {
       defaultHeaders: apiKey ? undefined : { Authorization: null },
     });
   }
+}
+
+/** A failure reported inside the 200 stream: `{"error": {...}}` (OpenAI, OpenRouter, proxies) or older vLLM's flat `{"object": "error", ...}`. */
+interface StreamedError {
+  object?: string;
+  error?: unknown;
+  choices?: undefined;
+  usage?: undefined;
+}
+
+function isStreamedError(eventName: string | undefined, chunk: ChatCompletionChunk | StreamedError): chunk is StreamedError {
+  return eventName === 'error' || ('error' in chunk && chunk.error !== undefined) || chunk.object === 'error';
 }
