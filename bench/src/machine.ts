@@ -24,6 +24,11 @@ export function machineTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
+/** Share of all cores busy between two readings of machineTicks(), in %. */
+export function busyPercentBetween(before: { busy: number; total: number }, after: { busy: number; total: number }): number {
+  return Math.round(((after.busy - before.busy) / Math.max(1, after.total - before.total)) * 1000) / 10;
+}
+
 export function describeMachine(): MachineInfo {
   const git = (args: string[]): string => {
     try {

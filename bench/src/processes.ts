@@ -93,29 +93,70 @@ export async function startRedis(): Promise<RedisProcess> {
   };
 }
 
-export interface ApiProcess {
+export interface LoopDelay {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+}
+
+/** A process with loop-probe.js preloaded (the API or the pipe): every figure is read the same way for each. */
+export interface ProbedProcess {
   url: string;
   pid: number;
-  /** Resident memory of the API process, from /proc. */
+  /** Resident memory, from /proc, so that reading it does not wait for a busy event loop. */
   rssBytes(): number;
-  /** User + system CPU time the process has used, in milliseconds, from /proc. */
-  cpuMs(): number;
+  /** User + system CPU time the process has used (process.cpuUsage() inside it, over IPC), in µs. */
+  cpuMicros(): Promise<number>;
   resetLoopDelay(): Promise<void>;
-  loopDelay(): Promise<{ p50Ms: number; p99Ms: number; maxMs: number; meanMs: number }>;
+  loopDelay(): Promise<LoopDelay>;
+  /** A full garbage collection; only for a process started with `exposeGc`. */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface ProbeOptions {
+  /** Lets the bench force a full collection before it takes a memory baseline. */
+  exposeGc?: boolean;
+  cpuProfileDir?: string;
+}
+
+function probeArgv(options: ProbeOptions): string[] {
+  const execArgv = ['--require', join(__dirname, 'loop-probe.js')];
+  if (options.exposeGc) execArgv.push('--expose-gc');
+  if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
+  return execArgv;
+}
+
+function probed(child: ChildProcess, url: string): ProbedProcess {
+  const pid = child.pid ?? 0;
+  return {
+    url,
+    pid,
+    rssBytes: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
+    cpuMicros: () => ask<number>(child, 'cpu'),
+    resetLoopDelay: () => ask<void>(child, 'reset'),
+    loopDelay: () => ask<LoopDelay>(child, 'read'),
+    collectGarbage: () => ask<void>(child, 'gc'),
+    stop: async () => {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send({ id: 0, op: 'exit' });
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      children.delete(child);
+    },
+  };
 }
 
 export const API_MAIN = process.env['BENCH_API_MAIN'] ?? join(process.cwd(), 'dist/apps/api/apps/api/src/main.js');
 
 /** The built API as production runs it (NODE_ENV=production, Redis, info logs to stdout). */
-export async function startApi(env: Record<string, string>, cpuProfileDir?: string): Promise<ApiProcess> {
+export async function startApi(env: Record<string, string>, options: ProbeOptions = {}): Promise<ProbedProcess> {
   if (!existsSync(API_MAIN)) throw new Error(`${API_MAIN} is missing; run \`NX_DAEMON=false npx nx build api\` first`);
   const port = await freePort();
-  const execArgv = ['--require', join(__dirname, 'loop-probe.js')];
-  if (cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`);
   const child = fork(API_MAIN, [], {
     env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', ALLOWED_HOSTS: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
-    execArgv,
+    execArgv: probeArgv(options),
     // Logs go where a container's stdout would go: written, and read by no one here.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -129,26 +170,13 @@ export async function startApi(env: Record<string, string>, cpuProfileDir?: stri
       return false;
     }
   }, 'the API');
-  const pid = child.pid ?? 0;
-  return {
-    url,
-    pid,
-    rssBytes: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
-    cpuMs: () => {
-      // Fields 14 and 15 of /proc/<pid>/stat, after the parenthesised command name, in clock ticks (100 Hz).
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(fields[11]) + Number(fields[12])) * 10;
-    },
-    resetLoopDelay: () => ask<void>(child, 'reset'),
-    loopDelay: () => ask(child, 'read'),
-    stop: async () => {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.send({ id: 0, op: 'exit' });
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-      children.delete(child);
-    },
-  };
+  return probed(child, url);
+}
+
+/** The bare Node hop (pipe-proxy.js) in front of `target`, with the same probe as the API. */
+export async function startPipe(target: string, options: ProbeOptions = {}): Promise<ProbedProcess> {
+  const pipe = await forkReady<{ port: number }>('pipe-proxy.js', { TARGET: target }, probeArgv(options));
+  return probed(pipe.child, `http://127.0.0.1:${pipe.ready.port}`);
 }
 
 async function waitFor(probe: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {

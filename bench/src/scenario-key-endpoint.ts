@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { API_ROUTES } from '@byok/contracts';
 import { round } from './histogram';
-import type { ApiProcess } from './processes';
+import type { ProbedProcess } from './processes';
 import type { BenchSession } from './sessions';
 
 export interface EndpointRun {
@@ -27,12 +27,17 @@ export interface KeyEndpointResult {
 
 const DURATION_S = 4;
 
-async function cannon(url: string, path: string, sessions: BenchSession[], connections: number, duration: number, apis: ApiProcess[]): Promise<EndpointRun> {
-  const cpuBefore = apis.reduce((sum, api) => sum + api.cpuMs(), 0);
+async function cannon(url: string, path: string, sessions: BenchSession[], connections: number, duration: number, apis: ProbedProcess[]): Promise<EndpointRun> {
+  const cpuBefore = await cpuOf(apis);
   const run = await load(url, path, sessions, connections, duration);
-  const cpuMs = apis.reduce((sum, api) => sum + api.cpuMs(), 0) - cpuBefore;
+  const cpuMicros = (await cpuOf(apis)) - cpuBefore;
   const requests = run.requestsPerSecond * duration;
-  return { ...run, apiCpuMicrosPerRequest: requests > 0 ? Math.round((cpuMs * 1000) / requests) : 0 };
+  return { ...run, apiCpuMicrosPerRequest: requests > 0 ? Math.round(cpuMicros / requests) : 0 };
+}
+
+async function cpuOf(apis: ProbedProcess[]): Promise<number> {
+  const readings = await Promise.all(apis.map((api) => api.cpuMicros()));
+  return readings.reduce((sum, reading) => sum + reading, 0);
 }
 
 function load(url: string, path: string, sessions: BenchSession[], connections: number, duration: number): Promise<Omit<EndpointRun, 'apiCpuMicrosPerRequest'>> {
@@ -78,7 +83,7 @@ function merge(runs: EndpointRun[]): EndpointRun {
 }
 
 /** (d) The key listing (Redis-backed session, CSRF cookie) against the bare health route, alternating. */
-export async function measureKeyEndpoint(url: string, sessions: BenchSession[], apis: ApiProcess[], connections = 10, rounds = 2): Promise<KeyEndpointResult> {
+export async function measureKeyEndpoint(url: string, sessions: BenchSession[], apis: ProbedProcess[], connections = 10, rounds = 2): Promise<KeyEndpointResult> {
   await load(url, API_ROUTES.health, sessions, connections, 1);
   await load(url, API_ROUTES.providerKeys, sessions, connections, 1);
   const health: EndpointRun[] = [];

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { API_ROUTES } from '@byok/contracts';
 import { ask } from './ipc';
+import type { ProbedProcess } from './processes';
 import type { BenchSession } from './sessions';
 import { GatewaySocket, httpStream, type StreamTrace } from './streams';
 
@@ -18,20 +19,22 @@ export type TargetName = 'direct' | 'pipe' | 'gateway-sse' | 'gateway-socket';
 export interface Target {
   name: TargetName;
   run(): Promise<StreamTrace>;
+  /** The process between the client and the upstream (the pipe or the API), whose CPU time is billed to the target. */
+  hop?: ProbedProcess;
 }
 
-export function directTarget(name: 'direct' | 'pipe', baseUrl: string, apiKey: string): Target {
+export function directTarget(name: 'direct' | 'pipe', baseUrl: string, apiKey: string, hop?: ProbedProcess): Target {
   const target = { url: baseUrl, path: '/openai/v1/chat/completions', headers: { authorization: `Bearer ${apiKey}` }, format: 'openai' as const };
-  return { name, run: () => httpStream(target, OPENAI_BODY) };
+  return { name, run: () => httpStream(target, OPENAI_BODY), hop };
 }
 
-export function sseTarget(apiUrl: string, session: BenchSession): Target {
-  const target = { url: apiUrl, path: API_ROUTES.chatStream, headers: session.headers, format: 'gateway' as const };
-  return { name: 'gateway-sse', run: () => httpStream(target, GATEWAY_BODY) };
+export function sseTarget(api: ProbedProcess, session: BenchSession): Target {
+  const target = { url: api.url, path: API_ROUTES.chatStream, headers: session.headers, format: 'gateway' as const };
+  return { name: 'gateway-sse', run: () => httpStream(target, GATEWAY_BODY), hop: api };
 }
 
-export function socketTarget(socket: GatewaySocket): Target {
-  return { name: 'gateway-socket', run: () => socket.stream({ provider: PROVIDER, model: MODEL, messages: MESSAGES }) };
+export function socketTarget(socket: GatewaySocket, api: ProbedProcess): Target {
+  return { name: 'gateway-socket', run: () => socket.stream({ provider: PROVIDER, model: MODEL, messages: MESSAGES }), hop: api };
 }
 
 /** The fake upstream process: how it answers, and what it has open. */
