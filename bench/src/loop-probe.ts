@@ -22,12 +22,15 @@ serve({
     const usage = process.cpuUsage();
     return usage.user + usage.system;
   },
+  memory: () => process.memoryUsage(),
   // A baseline for memory figures taken after a full collection does not depend on when V8 last collected.
   gc: () => {
     if (!globalThis.gc) throw new Error('the process was started without --expose-gc');
     globalThis.gc();
   },
-  // A normal exit, so that --cpu-prof can write its profile.
-  exit: () => setImmediate(() => process.exit(0)),
+  // A normal exit, so that --cpu-prof can write its profile; nothing is returned, as an Immediate cannot cross IPC.
+  exit: () => {
+    setImmediate(() => process.exit(0));
+  },
 });
 process.channel?.unref();

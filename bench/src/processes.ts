@@ -110,6 +110,8 @@ export interface ProbedProcess {
   cpuMicros(): Promise<number>;
   resetLoopDelay(): Promise<void>;
   loopDelay(): Promise<LoopDelay>;
+  /** process.memoryUsage() inside the process (V8 heap and buffers, which /proc cannot tell apart). */
+  memoryUsage(): Promise<NodeJS.MemoryUsage>;
   /** A full garbage collection; only for a process started with `exposeGc`. */
   collectGarbage(): Promise<void>;
   stop(): Promise<void>;
@@ -137,6 +139,7 @@ function probed(child: ChildProcess, url: string): ProbedProcess {
     cpuMicros: () => ask<number>(child, 'cpu'),
     resetLoopDelay: () => ask<void>(child, 'reset'),
     loopDelay: () => ask<LoopDelay>(child, 'read'),
+    memoryUsage: () => ask<NodeJS.MemoryUsage>(child, 'memory'),
     collectGarbage: () => ask<void>(child, 'gc'),
     stop: async () => {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

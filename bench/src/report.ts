@@ -174,7 +174,7 @@ function concurrencyChecks(concurrency: ConcurrencyResult): TargetCheck[] {
     met: apiMemory.kibPerStreamingSocket <= GOAL.memoryKiBPerSocket,
     context:
       `fresh API: RSS ${apiMemory.baselineRssMiB} MiB after ${apiMemory.warmUpStreams} warm-up streams and a full GC, ${apiMemory.connectedRssMiB} MiB with ${apiMemory.streams} sockets connected ` +
-      `(${apiMemory.kibPerConnectedSocket} KiB each before streaming), peak ${apiMemory.peakRssMiB} MiB while all streamed`,
+      `(${apiMemory.kibPerConnectedSocket} KiB each before streaming), peak ${apiMemory.peakRssMiB} MiB while all streamed; ${growth(apiMemory)}`,
   });
   return checks;
 }
@@ -290,7 +290,7 @@ function renderTargets(results: BenchResults, checks: TargetCheck[], reasons: Ma
   if (missed.length > 0) {
     lines.push('', 'Missed, with the figures of the same run that bear on each; the reason after “Why:” is written by hand and kept across runs:', '');
     for (const check of missed) {
-      lines.push(`- **${check.figure}**: ${check.measured} (target ${check.target}). ${check.context}. Why: <!-- why:${check.id} -->${reasons.get(check.id) ?? ''}<!-- /why -->`);
+      lines.push(`- **${check.figure}**: ${check.measured} (target ${check.target}). ${check.context.charAt(0).toUpperCase()}${check.context.slice(1)}. Why: <!-- why:${check.id} -->${reasons.get(check.id) ?? ''}<!-- /why -->`);
     }
   }
   return lines.join('\n');
@@ -383,11 +383,21 @@ function renderResults(results: BenchResults, otherTargets: TargetCheck[]): stri
       `${apiMemory.streams} clients connect and each streams once (as above); the highest RSS sampled every 50 ms while they stream, minus the baseline, ÷ ${apiMemory.streams}.`,
     '',
     table(
-      ['Process', 'baseline RSS', `RSS, ${apiMemory.streams} connected`, 'peak RSS, streaming', 'per connected socket', 'per streaming socket', 'lost chunks / failed streams'],
+      ['Process', 'baseline RSS', `RSS, ${apiMemory.streams} connected`, 'peak RSS, streaming', 'per connected socket', 'per streaming socket', 'V8 heap used / reserved, baseline → mid-run', 'buffers outside the heap', 'lost chunks / failed streams'],
       [
-        ['API', mib(apiMemory.baselineRssMiB), mib(apiMemory.connectedRssMiB), mib(apiMemory.peakRssMiB), `${apiMemory.kibPerConnectedSocket} KiB`, `${apiMemory.kibPerStreamingSocket} KiB`, `${apiMemory.lostChunks} / ${apiMemory.failedStreams}`],
-        ['pipe', mib(pipeMemory.baselineRssMiB), '— (HTTP: none held)', mib(pipeMemory.peakRssMiB), '—', `${pipeMemory.kibPerStreamingSocket} KiB`, `${pipeMemory.lostChunks} / ${pipeMemory.failedStreams}`],
-      ],
+        { name: 'API', memory: apiMemory, connected: mib(apiMemory.connectedRssMiB), perConnected: `${apiMemory.kibPerConnectedSocket} KiB` },
+        { name: 'pipe', memory: pipeMemory, connected: '— (HTTP: none held)', perConnected: '—' },
+      ].map(({ name, memory, connected, perConnected }) => [
+        name,
+        mib(memory.baselineRssMiB),
+        connected,
+        mib(memory.peakRssMiB),
+        perConnected,
+        `${memory.kibPerStreamingSocket} KiB`,
+        `${memory.baseline.heapUsedMiB} / ${memory.baseline.heapTotalMiB} → ${memory.midRun.heapUsedMiB} / ${memory.midRun.heapTotalMiB} MiB`,
+        `${memory.baseline.externalMiB} → ${memory.midRun.externalMiB} MiB`,
+        `${memory.lostChunks} / ${memory.failedStreams}`,
+      ]),
     ),
     '',
     `### (d) Key listing with a Redis-backed session (autocannon, ${keyEndpoint.connections} connections, ${keyEndpoint.rounds} × ${keyEndpoint.durationSeconds} s alternating)`,
@@ -488,6 +498,15 @@ function rungAt(rungs: RungSet[], streams: number): LadderRung | undefined {
 
 function hasHop(run: RungRun | undefined): run is HopRun {
   return run?.hop !== undefined;
+}
+
+/** What the memory grew by between the baseline and the moment every stream was live. */
+function growth(memory: StreamMemory): string {
+  const delta = (pick: (breakdown: StreamMemory['baseline']) => number): string => `${(pick(memory.midRun) - pick(memory.baseline)).toFixed(1)} MiB`;
+  return (
+    `from the baseline to mid-run: RSS +${delta((at) => at.rssMiB)}, V8 heap reserved +${delta((at) => at.heapTotalMiB)} (used +${delta((at) => at.heapUsedMiB)}), ` +
+    `buffers outside the heap +${delta((at) => at.externalMiB)}`
+  );
 }
 
 function capacityText(capacity: Capacity, rungs: RungSet[]): string {
