@@ -2,8 +2,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsStreaming, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { Injectable } from '@nestjs/common';
 import type { ChatFinish, ChatRequest, TextSink, ModelInfo, ProviderAdapter, ProviderTarget } from '../provider-adapter';
-import { readSse } from '../wire/sse-reader';
-import { UpstreamError } from '../wire/upstream-error';
+import { isCutStream, streamEvents } from '../wire/event-stream';
+import { parseErrorBody, UpstreamError } from '../wire/upstream-error';
 import { UpstreamHttp } from '../wire/upstream-http';
 
 /** Anthropic's Messages API requires max_tokens; this is used when the request sets none. */
@@ -48,25 +48,33 @@ export class AnthropicAdapter implements ProviderAdapter {
     };
     // As the SDK sends it since 1.0; the API also takes x-api-key.
     if (target.apiKey) headers['authorization'] = `Bearer ${target.apiKey.reveal()}`;
-    const body = await this.http.openStream(new URL(`${target.config.baseUrl}/v1/messages`), headers, JSON.stringify(params), signal);
+    const url = new URL(`${target.config.baseUrl}/v1/messages`);
     let inputTokens: number | undefined;
     let outputTokens: number | undefined;
     let finishReason = 'end_turn';
-    await readSse(body, signal, (event) => {
-      // As the SDK: unnamed events and pings carry nothing; an error event ends the stream.
-      if (!event.event || event.event === 'ping') return;
-      if (event.event === 'error') throw new UpstreamError('stream', undefined, parsedOrText(event.data));
-      if (!event.data) return;
-      const data = JSON.parse(event.data) as RawMessageStreamEvent;
-      if (data.type === 'message_start') {
-        inputTokens = data.message.usage.input_tokens;
-      } else if (data.type === 'content_block_delta' && data.delta.type === 'text_delta') {
-        onText(data.delta.text);
-      } else if (data.type === 'message_delta') {
-        finishReason = data.delta.stop_reason ?? finishReason;
-        outputTokens = data.usage.output_tokens;
-      }
-    });
+    // message_stop ends the answer; a connection cut after it loses nothing.
+    let complete = false;
+    try {
+      await streamEvents(this.http, url, headers, JSON.stringify(params), signal, (event) => {
+        // As the SDK: unnamed events and pings carry nothing; an error event ends the stream.
+        if (!event.event || event.event === 'ping') return;
+        if (event.event === 'error') throw new UpstreamError('stream', undefined, parseErrorBody(event.data));
+        if (!event.data) return;
+        const data = JSON.parse(event.data) as RawMessageStreamEvent;
+        if (data.type === 'message_start') {
+          inputTokens = data.message.usage.input_tokens;
+        } else if (data.type === 'content_block_delta' && data.delta.type === 'text_delta') {
+          onText(data.delta.text);
+        } else if (data.type === 'message_delta') {
+          finishReason = data.delta.stop_reason ?? finishReason;
+          outputTokens = data.usage.output_tokens;
+        } else if (data.type === 'message_stop') {
+          complete = true;
+        }
+      });
+    } catch (error) {
+      if (!(complete && isCutStream(error))) throw error;
+    }
     signal.throwIfAborted();
     return { finishReason, usage: { inputTokens, outputTokens } };
   }
@@ -79,13 +87,5 @@ export class AnthropicAdapter implements ProviderAdapter {
       baseURL: config.baseUrl,
       maxRetries: 0,
     });
-  }
-}
-
-function parsedOrText(data: string): unknown {
-  try {
-    return JSON.parse(data) as unknown;
-  } catch {
-    return data;
   }
 }

@@ -1,7 +1,8 @@
 import { type Content, type GenerateContentResponse, type GenerationConfig, GoogleGenAI } from '@google/genai';
 import { Injectable } from '@nestjs/common';
 import type { ChatFinish, ChatRequest, TextSink, ModelInfo, ProviderAdapter, ProviderTarget } from '../provider-adapter';
-import { readSse } from '../wire/sse-reader';
+import { isCutStream, streamEvents } from '../wire/event-stream';
+import type { SseReader } from '../wire/sse-reader';
 import { UpstreamError } from '../wire/upstream-error';
 import { UpstreamHttp } from '../wire/upstream-http';
 
@@ -52,19 +53,31 @@ export class GeminiAdapter implements ProviderAdapter {
     const url = new URL(`${target.config.baseUrl}/${API_VERSION}/models/${modelPathSegment(request.model)}:streamGenerateContent?alt=sse`);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (target.apiKey) headers['x-goog-api-key'] = target.apiKey.reveal();
-    const body = await this.http.openStream(url, headers, JSON.stringify(params), signal);
     const finish: ChatFinish = { finishReason: 'STOP', usage: {} };
-    await readSse(body, signal, (event) => {
-      const chunk = JSON.parse(event.data) as GenerateContentChunk;
-      if (chunk.error) throw new UpstreamError('stream', undefined, chunk.error);
-      const text = textOf(chunk);
-      if (text) onText(text);
-      finish.finishReason = chunk.candidates?.[0]?.finishReason ?? finish.finishReason;
-      finish.usage = {
-        inputTokens: chunk.usageMetadata?.promptTokenCount ?? finish.usage?.inputTokens,
-        outputTokens: chunk.usageMetadata?.candidatesTokenCount ?? finish.usage?.outputTokens,
-      };
-    });
+    // The chunk with a finish reason ends the answer; a connection cut after it loses nothing.
+    let complete = false;
+    let reader: SseReader | undefined;
+    try {
+      reader = await streamEvents(this.http, url, headers, JSON.stringify(params), signal, (event) => {
+        const chunk = JSON.parse(event.data) as GenerateContentChunk;
+        if (chunk.error) throw new UpstreamError('stream', undefined, chunk.error);
+        const text = textOf(chunk);
+        if (text) onText(text);
+        const finishReason = chunk.candidates?.[0]?.finishReason;
+        if (finishReason) {
+          finish.finishReason = finishReason;
+          complete = true;
+        }
+        finish.usage = {
+          inputTokens: chunk.usageMetadata?.promptTokenCount ?? finish.usage?.inputTokens,
+          outputTokens: chunk.usageMetadata?.candidatesTokenCount ?? finish.usage?.outputTokens,
+        };
+      });
+    } catch (error) {
+      if (!(complete && isCutStream(error))) throw error;
+    }
+    const stray = reader ? bareError(reader.strayText) : undefined;
+    if (stray !== undefined) throw new UpstreamError('stream', undefined, stray);
     signal.throwIfAborted();
     return finish;
   }
@@ -75,6 +88,20 @@ export class GeminiAdapter implements ProviderAdapter {
       apiKey: apiKey?.reveal() ?? '',
       httpOptions: { baseUrl: config.baseUrl },
     });
+  }
+}
+
+/**
+ * The error of a failure Gemini wrote as bare JSON outside SSE framing (how it reports one that
+ * comes after the answer began), or undefined when the stray text is no such error.
+ */
+function bareError(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown };
+    return typeof parsed === 'object' && parsed !== null && parsed.error !== undefined ? parsed.error : undefined;
+  } catch {
+    return undefined;
   }
 }
 

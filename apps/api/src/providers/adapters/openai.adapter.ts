@@ -2,14 +2,14 @@ import { Injectable } from '@nestjs/common';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { ChatFinish, ChatRequest, TextSink, ModelInfo, ProviderAdapter, ProviderTarget } from '../provider-adapter';
-import { readSse } from '../wire/sse-reader';
-import { UpstreamHttp } from '../wire/upstream-http';
+import { isCutStream, streamEvents } from '../wire/event-stream';
 import { UpstreamError } from '../wire/upstream-error';
+import { UpstreamHttp } from '../wire/upstream-http';
 
 /**
  * OpenAI and every OpenAI-compatible endpoint (Ollama, admin-defined providers). Chat streams
  * read the Chat Completions SSE directly, with the SDK's chunk types; models are listed through
- * the SDK. tools/conformance replays the same transcripts through both and requires one result.
+ * the SDK. apps/api/test/conformance replays the same transcripts through both and requires one result.
  */
 @Injectable()
 export class OpenAiAdapter implements ProviderAdapter {
@@ -34,23 +34,31 @@ export class OpenAiAdapter implements ProviderAdapter {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
     // A keyless provider (a local Ollama) gets no Authorization header at all.
     if (target.apiKey) headers['authorization'] = `Bearer ${target.apiKey.reveal()}`;
-    const body = await this.http.openStream(new URL(`${target.config.baseUrl}/chat/completions`), headers, JSON.stringify(params), signal);
+    const url = new URL(`${target.config.baseUrl}/chat/completions`);
     const finish: ChatFinish = { finishReason: 'stop' };
-    let done = false;
-    await readSse(body, signal, (event) => {
-      // Read to the end of the body, so the connection goes back to the pool; nothing after [DONE] counts.
-      if (done) return;
-      if (event.data.startsWith('[DONE]')) {
-        done = true;
-        return;
-      }
-      const chunk = JSON.parse(event.data) as ChatCompletionChunk | StreamedError;
-      if (isStreamedError(event.event, chunk)) throw new UpstreamError('stream', undefined, chunk.error ?? chunk);
-      const choice = chunk.choices?.[0];
-      if (choice?.delta?.content) onText(choice.delta.content);
-      if (choice?.finish_reason) finish.finishReason = choice.finish_reason;
-      if (chunk.usage) finish.usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
-    });
+    // The answer is complete with its usage chunk (or [DONE]); a connection cut after that loses nothing.
+    let complete = false;
+    try {
+      await streamEvents(this.http, url, headers, JSON.stringify(params), signal, (event) => {
+        // Read to the end of the body, so the connection goes back to the pool; nothing after [DONE] counts.
+        if (complete && event.data.startsWith('[DONE]')) return;
+        if (event.data.startsWith('[DONE]')) {
+          complete = true;
+          return;
+        }
+        const chunk = JSON.parse(event.data) as ChatCompletionChunk | StreamedError;
+        if (isStreamedError(event.event, chunk)) throw new UpstreamError('stream', undefined, chunk.error ?? chunk);
+        const choice = chunk.choices?.[0];
+        if (choice?.delta?.content) onText(choice.delta.content);
+        if (choice?.finish_reason) finish.finishReason = choice.finish_reason;
+        if (chunk.usage) {
+          finish.usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
+          complete = true;
+        }
+      });
+    } catch (error) {
+      if (!(complete && isCutStream(error))) throw error;
+    }
     signal.throwIfAborted();
     return finish;
   }

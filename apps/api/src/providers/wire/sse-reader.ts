@@ -1,29 +1,52 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import { UpstreamError } from './upstream-error';
 
+/** Text outside SSE framing is kept up to this size, for the adapter to read as an error. */
+const MAX_STRAY_TEXT = 64 * 1024;
+
 /**
- * Feeds a response body to `onEvent` one server-sent event at a time. The SSE framing is
+ * Turns a response body into server-sent events, chunk by chunk. The SSE framing is
  * eventsource-parser's (CRLF, comments, multi-line data, a frame split anywhere); the text is
  * decoded with one streaming decoder, so a UTF-8 character split across two reads stays whole.
- * An event cut off by the end of the body is dropped, as the SDKs and the SSE spec do.
- *
- * `onEvent` may throw (an error event) to end the stream. A connection that breaks mid-body
- * becomes an UpstreamError of the `stream` phase; a cancelled one stays the abort it is.
+ * `onEvent` may throw (an error event) to end the stream.
  */
-export async function readSse(
-  body: AsyncIterable<Uint8Array>,
-  signal: AbortSignal,
-  onEvent: (event: EventSourceMessage) => void,
-): Promise<void> {
-  const parser = createParser({ onEvent });
-  const decoder = new TextDecoder();
-  try {
-    for await (const chunk of body) {
-      parser.feed(decoder.decode(chunk, { stream: true }));
-    }
-  } catch (error) {
-    if (signal.aborted || error instanceof UpstreamError) throw error;
-    throw new UpstreamError('stream', undefined, undefined);
+export class SseReader {
+  private readonly parser: EventSourceParser;
+  private readonly decoder = new TextDecoder();
+  private ended = false;
+  private stray = '';
+
+  constructor(onEvent: (event: EventSourceMessage) => void) {
+    this.parser = createParser({
+      onEvent: (event) => {
+        // An event the end of the body had to complete was cut off: the provider never finished it.
+        if (this.ended) throw new UpstreamError('stream', undefined, undefined);
+        onEvent(event);
+      },
+      onError: (error) => {
+        if (error.type === 'unknown-field' && error.line !== undefined && this.stray.length < MAX_STRAY_TEXT) {
+          this.stray += `${error.line}\n`;
+        }
+      },
+    });
   }
-  parser.feed(decoder.decode());
+
+  push(chunk: Uint8Array): void {
+    this.parser.feed(this.decoder.decode(chunk, { stream: true }));
+  }
+
+  /** The body ended: an event left incomplete means the stream was cut, not finished. */
+  end(): void {
+    this.parser.feed(this.decoder.decode());
+    this.ended = true;
+    this.parser.feed('\n\n');
+  }
+
+  /**
+   * Lines that were no SSE at all. Gemini writes a failure that comes after the answer began as
+   * bare JSON (`{"error": …}`), outside any event.
+   */
+  get strayText(): string {
+    return this.stray;
+  }
 }

@@ -19,17 +19,8 @@ export class UpstreamError extends Error {
   }
 }
 
-/** Bodies of error answers are read up to this size; a provider's JSON error is far smaller. */
-const MAX_ERROR_BODY = 64 * 1024;
-
-/** Reads an error answer's body as JSON when it is JSON, as text otherwise, cut at MAX_ERROR_BODY. */
-export async function errorBodyOf(body: AsyncIterable<Uint8Array>): Promise<unknown> {
-  let text = '';
-  const decoder = new TextDecoder();
-  for await (const chunk of body) {
-    text += decoder.decode(chunk, { stream: true });
-    if (text.length > MAX_ERROR_BODY) return text.slice(0, MAX_ERROR_BODY);
-  }
+/** An error answer's body as JSON when it is JSON, as text otherwise (an HTML 502 page, say). */
+export function parseErrorBody(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
