@@ -43,6 +43,10 @@ export interface StreamMemory {
   /** At the baseline and once while every stream is live: what the growth is made of. */
   baseline: MemoryBreakdown;
   midRun: MemoryBreakdown;
+  /** While every stream is live, right after a full collection: what the streams hold, without their garbage. */
+  midRunAfterGc: MemoryBreakdown;
+  /** (heap used + buffers outside the heap, mid-run after a full collection − the same at the baseline) ÷ streams. */
+  retainedKibPerStreamingSocket: number;
   lostChunks: number;
   failedStreams: number;
 }
@@ -67,11 +71,18 @@ export async function measureStreamMemory(
   const baselineUsage = await hop.memoryUsage();
   const clients = await open(streams);
   const connected = hop.rssBytes();
-  const midRunUsage = new Promise((resolve) => setTimeout(resolve, MID_RUN_MS)).then(() => hop.memoryUsage());
+  const midRunUsage = new Promise((resolve) => setTimeout(resolve, MID_RUN_MS)).then(async () => {
+    const usage = await hop.memoryUsage();
+    // Then collect: RSS and heap while streaming include young garbage the next scavenge frees.
+    await hop.collectGarbage();
+    return { usage, afterGc: await hop.memoryUsage() };
+  });
   const run = await runRung('memory', streams, upstream, (index) => clients.start(index), [hop]);
   clients.close?.();
   const peak = Math.max(connected, run.hop?.peakRssBytes ?? 0);
   const mib = (bytes: number): number => round(bytes / 2 ** 20, 1);
+  const midRun = await midRunUsage;
+  const held = (usage: NodeJS.MemoryUsage): number => usage.heapUsed + usage.external;
   return {
     streams,
     warmUpStreams: WARM_UP_STREAMS,
@@ -81,7 +92,9 @@ export async function measureStreamMemory(
     kibPerStreamingSocket: round((peak - baseline) / streams / 1024, 1),
     kibPerConnectedSocket: round((connected - baseline) / streams / 1024, 1),
     baseline: breakdown(baselineUsage),
-    midRun: breakdown(await midRunUsage),
+    midRun: breakdown(midRun.usage),
+    midRunAfterGc: breakdown(midRun.afterGc),
+    retainedKibPerStreamingSocket: round((held(midRun.afterGc) - held(baselineUsage)) / streams / 1024, 1),
     lostChunks: run.lostChunks,
     failedStreams: run.failedStreams,
   };

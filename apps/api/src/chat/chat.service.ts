@@ -115,7 +115,7 @@ export class ChatService {
       throw new ChatFailure('no_key', noKeyMessage(provider));
     }
     const model = this.factory.chatModelWithApiKey(provider, request.model, key);
-    const watchdog = new StreamWatchdog(this.clock, this.config.chatFirstTokenTimeoutMs, this.config.chatIdleTimeoutMs);
+    const watchdog = new StreamWatchdog(this.clock, signal, this.config.chatFirstTokenTimeoutMs, this.config.chatIdleTimeoutMs);
     const onText: TextSink = (text) => {
       watchdog.progress();
       onDelta(text);
@@ -123,7 +123,7 @@ export class ChatService {
     try {
       const { finishReason, usage } = await model.stream(
         { messages: request.messages, maxTokens: request.options?.maxTokens, temperature: request.options?.temperature },
-        AbortSignal.any([signal, watchdog.signal]),
+        watchdog.signal,
         onText,
       );
       if (signal.aborted) throw new ChatCancelled();

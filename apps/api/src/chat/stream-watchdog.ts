@@ -3,6 +3,7 @@ import type { Clock } from '../common/clock';
 /**
  * Aborts a stream whose first token takes too long or whose tokens stop arriving: a provider
  * that accepts a request and then goes silent must not hold the user (and a connection) forever.
+ * Its signal also follows the caller's (one listener, not AbortSignal.any's weak references).
  *
  * Progress costs one clock read per token and no timer operation after the first: the timer,
  * when it fires, looks at the time of the last token and sleeps again for what is left.
@@ -13,14 +14,20 @@ export class StreamWatchdog {
   private expired = false;
   private lastProgressAt: number | null = null;
 
+  private readonly onCallerAbort = (): void => this.controller.abort();
+
   constructor(
     private readonly clock: Clock,
+    private readonly callerSignal: AbortSignal,
     firstTokenTimeoutMs: number,
     private readonly idleTimeoutMs: number,
   ) {
     this.timer = setTimeout(() => this.check(), firstTokenTimeoutMs);
+    if (callerSignal.aborted) this.controller.abort();
+    else callerSignal.addEventListener('abort', this.onCallerAbort, { once: true });
   }
 
+  /** Aborted when the watchdog fires or the caller cancels. */
   get signal(): AbortSignal {
     return this.controller.signal;
   }
@@ -41,6 +48,7 @@ export class StreamWatchdog {
 
   stop(): void {
     clearTimeout(this.timer);
+    this.callerSignal.removeEventListener('abort', this.onCallerAbort);
   }
 
   private check(): void {
