@@ -38,11 +38,13 @@ export class OpenAiAdapter implements ProviderAdapter {
     const finish: ChatFinish = { finishReason: 'stop' };
     // The answer is complete with its usage chunk (or [DONE]); a connection cut after that loses nothing.
     let complete = false;
+    let done = false;
     try {
       await streamEvents(this.http, url, headers, JSON.stringify(params), signal, (event) => {
         // Read to the end of the body, so the connection goes back to the pool; nothing after [DONE] counts.
-        if (complete && event.data.startsWith('[DONE]')) return;
+        if (done) return;
         if (event.data.startsWith('[DONE]')) {
+          done = true;
           complete = true;
           return;
         }

@@ -51,6 +51,8 @@ export class UpstreamHttp implements OnApplicationShutdown {
         {
           onRequestStart: (started) => {
             controller = started;
+            // Cancelled while the request waited for a connection: it must not go out at all.
+            if (signal.aborted) started.abort(signal.reason as Error);
           },
           onResponseStart: (_controller, statusCode, responseHeaders) => {
             status = statusCode;
