@@ -13,6 +13,4 @@ export default {
   // Every key the tests use is searched for in every log, Redis value and payload of the run.
   globalSetup: '<rootDir>/test/reliability/leak-audit/global-setup.ts',
   globalTeardown: '<rootDir>/test/reliability/leak-audit/global-teardown.ts',
-  // A failed assertion can skip a test's cleanup and leave a server open; never hang CI on it.
-  forceExit: true,
 };

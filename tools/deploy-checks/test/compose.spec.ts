@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { envOf, parseDockerfile, stage } from './support/dockerfile';
+import { describeWithTool } from './support/required-tool';
 import {
   apiSettings,
   COMPOSE_FILE,
@@ -124,10 +125,7 @@ describe('.env.example', () => {
   });
 });
 
-const describeWithCompose = dockerComposeAvailable() ? describe : describe.skip;
-if (!dockerComposeAvailable()) {
-  console.warn('docker-compose is not installed: `docker-compose config` checks skipped (apt-get install docker-compose)');
-}
+const describeWithCompose = describeWithTool('docker-compose', dockerComposeAvailable(), 'apt-get install docker-compose');
 
 describeWithCompose('docker-compose config (Compose v1.29, no engine needed)', () => {
   const secrets = {

@@ -16,6 +16,7 @@ import {
   serverListening,
   type Directive,
 } from './support/nginx-conf';
+import { describeWithTool } from './support/required-tool';
 import { apiSettings, loadCompose, readText, ROOT } from './support/workspace';
 
 const template = readTemplate(ROOT);
@@ -118,8 +119,7 @@ describe('nginx config template', () => {
 });
 
 const nginxAvailable = spawnSync('nginx', ['-v'], { stdio: 'ignore' }).status === 0;
-const describeWithNginx = nginxAvailable ? describe : describe.skip;
-if (!nginxAvailable) console.warn('nginx is not installed: `nginx -t` checks skipped (apt-get install nginx)');
+const describeWithNginx = describeWithTool('nginx', nginxAvailable, 'apt-get install nginx');
 
 describeWithNginx('nginx -t', () => {
   let dir: string;

@@ -15,7 +15,13 @@ const WEB_ROOT = join(WORKSPACE_ROOT, 'dist/apps/web/browser');
  */
 export const EXTERNAL_BASE_URL = process.env['E2E_BASE_URL']?.replace(/\/+$/, '') || null;
 
-/** `it`, or `it.skip` when the fake upstream is not ours to drive (E2E_BASE_URL). */
+/**
+ * `it`, or `it.skip` when the fake upstream is not ours to drive (E2E_BASE_URL). Under CI those
+ * tests must run, so an external app there is a setup error rather than a quieter suite.
+ */
+if (EXTERNAL_BASE_URL !== null && process.env['CI'] === 'true') {
+  throw new Error('E2E_BASE_URL is set under CI=true: the tests that drive the fake upstream would be skipped');
+}
 export const itWithFake: jest.It = EXTERNAL_BASE_URL === null ? it : it.skip;
 
 /** The server's own OpenAI key, so OpenAI shows as ENV; the fake accepts it. */
