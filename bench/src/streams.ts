@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { CHAT_NAMESPACE, type ChatClientToServerEvents, type ChatServerToClientEvents } from '@byok/contracts';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { io, type Socket } from 'socket.io-client';
 
 /** What one stream looked like from the client: when it was asked for and when each chunk came. */
@@ -52,22 +53,21 @@ export function httpStream(target: HttpTarget, body: string): Promise<StreamTrac
           return;
         }
         res.setEncoding('utf8');
-        let buffer = '';
-        res.on('data', (data: string) => {
-          const now = performance.now();
-          buffer += data;
-          let boundary = buffer.indexOf('\n\n');
-          while (boundary >= 0) {
-            const block = buffer.slice(0, boundary);
-            buffer = buffer.slice(boundary + 2);
-            const result = target.format === 'openai' ? readOpenAiEvent(block) : readGatewayEvent(block);
+        // Every event of one read arrived at the same moment: the time the read came in.
+        let now = 0;
+        const parser = createParser({
+          onEvent: (event) => {
+            const result = target.format === 'openai' ? readOpenAiEvent(event) : readGatewayEvent(event);
             if (result.text !== undefined) {
               trace.arrivals.push(now);
               trace.texts.push(result.text);
             }
             if (result.end) finish(result.end, result.error);
-            boundary = buffer.indexOf('\n\n');
-          }
+          },
+        });
+        res.on('data', (data: string) => {
+          now = performance.now();
+          parser.feed(data);
         });
         res.on('end', () => finish('error', 'stream ended without done'));
         res.on('error', (error) => finish('error', error.message));
@@ -85,8 +85,7 @@ interface ParsedEvent {
   error?: string;
 }
 
-function readOpenAiEvent(block: string): ParsedEvent {
-  const data = block.startsWith('data: ') ? block.slice(6) : '';
+function readOpenAiEvent({ data }: EventSourceMessage): ParsedEvent {
   if (data === '[DONE]') return { end: 'done' };
   if (!data) return {};
   const chunk = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string } }> };
@@ -94,10 +93,9 @@ function readOpenAiEvent(block: string): ParsedEvent {
   return text ? { text } : {};
 }
 
-function readGatewayEvent(block: string): ParsedEvent {
-  const newline = block.indexOf('\n');
-  const event = block.slice(7, newline);
-  const data = JSON.parse(block.slice(newline + 7)) as { text?: string; code?: string };
+function readGatewayEvent(message: EventSourceMessage): ParsedEvent {
+  const event = message.event ?? 'message';
+  const data = JSON.parse(message.data) as { text?: string; code?: string };
   if (event === 'delta') return { text: data.text ?? '' };
   if (event === 'done') return { end: 'done' };
   return { end: 'error', error: data.code ?? event };

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { ModelSummary } from '@byok/contracts';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { Clock } from '../common/clock';
 import { ApiException } from '../common/errors/api-exception';
 import { Fingerprinter } from '../crypto/fingerprinter';
 import { noKeyMessage } from '../keys/key-policy';
@@ -15,10 +17,6 @@ import { describeUpstreamFailure } from '../providers/upstream-failure';
 const CACHE_TTL_MS = 60_000;
 const CACHE_MAX_ENTRIES = 1000;
 
-interface CacheEntry {
-  models: ModelSummary[];
-  expiresAt: number;
-}
 
 /**
  * The models a provider offers with the key in effect. Lists are cached briefly by provider and
@@ -26,7 +24,7 @@ interface CacheEntry {
  */
 @Injectable()
 export class ModelCatalog {
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache: LRUCache<string, ModelSummary[]>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -34,7 +32,10 @@ export class ModelCatalog {
     private readonly resolver: KeyResolver,
     private readonly factory: ProviderFactory,
     private readonly fingerprinter: Fingerprinter,
-  ) {}
+    clock: Clock,
+  ) {
+    this.cache = new LRUCache({ max: CACHE_MAX_ENTRIES, ttl: CACHE_TTL_MS, perf: clock });
+  }
 
   async list(req: SessionRequest, providerId: string): Promise<ModelSummary[]> {
     const provider = this.registry.get(providerId);
@@ -44,7 +45,7 @@ export class ModelCatalog {
     }
     const cacheKey = `${provider.id}:${key ? this.fingerprinter.of(key) : '-'}`;
     const cached = this.cache.get(cacheKey);
-    if (cached && cached.expiresAt > Date.now()) return cached.models;
+    if (cached) return cached;
     const client = this.factory.withApiKey(provider, key);
     const deadline = AbortSignal.timeout(this.config.validateTimeoutMs);
     let models: ModelSummary[];
@@ -55,15 +56,7 @@ export class ModelCatalog {
       const headers: Record<string, string> = failure.retryAfter !== undefined ? { 'Retry-After': String(failure.retryAfter) } : {};
       throw new ApiException(failure.httpStatus, failure.code, failure.message, headers);
     }
-    this.remember(cacheKey, models);
+    this.cache.set(cacheKey, models);
     return models;
-  }
-
-  private remember(cacheKey: string, models: ModelSummary[]): void {
-    if (this.cache.size >= CACHE_MAX_ENTRIES) {
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
-    }
-    this.cache.set(cacheKey, { models, expiresAt: Date.now() + CACHE_TTL_MS });
   }
 }

@@ -9,6 +9,7 @@ import {
   XSRF_COOKIE_NAME,
   XSRF_HEADER_NAME,
 } from '@byok/contracts';
+import { createParser } from 'eventsource-parser';
 import { io, type Socket } from 'socket.io-client';
 import type { BrowserClient } from './browser-client';
 import { leakAudit } from './leak-audit';
@@ -106,22 +107,17 @@ export async function streamOverSse(
     return { status: response.status, events, contentType };
   }
   const decoder = new TextDecoder();
-  let buffer = '';
+  const parser = createParser({
+    onEvent: (message) => {
+      leakAudit.payload('sse', `event: ${message.event ?? 'message'}\ndata: ${message.data}`);
+      const parsed = { event: message.event ?? 'message', data: message.data === '' ? undefined : (JSON.parse(message.data) as unknown) };
+      events.push(parsed);
+      options.onEvent?.(parsed);
+    },
+  });
   try {
     for await (const chunk of response.body) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let boundary = buffer.indexOf('\n\n');
-      while (boundary >= 0) {
-        const block = buffer.slice(0, boundary);
-        buffer = buffer.slice(boundary + 2);
-        leakAudit.payload('sse', block);
-        const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        const parsed = { event, data: data === undefined ? undefined : (JSON.parse(data) as unknown) };
-        events.push(parsed);
-        options.onEvent?.(parsed);
-        boundary = buffer.indexOf('\n\n');
-      }
+      parser.feed(decoder.decode(chunk, { stream: true }));
     }
   } catch (error) {
     if (!options.signal?.aborted) throw error;
