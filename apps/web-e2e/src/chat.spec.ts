@@ -11,7 +11,7 @@ import {
   settingsLoaded,
   typeModel,
 } from './support/app';
-import { byTestId, delay, eventually, textOf } from './support/browser';
+import { byTestId, eventually, textOf } from './support/browser';
 import { USER_KEYS, itWithFake } from './support/stack';
 import { useBrowserSuite } from './support/suite';
 
@@ -59,7 +59,8 @@ describe('chat in the browser', () => {
     await chatWithAnthropic(page);
 
     await sendMessage(page, 'Tell me a long story');
-    const text = byTestId(lastAnswer(page), 'assistant-message');
+    const stoppedAnswer = page.locator('li.turn.assistant').first();
+    const text = byTestId(stoppedAnswer, 'assistant-message');
     await eventually(async () => expect((await text.textContent())?.length ?? 0).toBeGreaterThan(0));
     await byTestId(page, 'stop-button').click();
 
@@ -68,15 +69,20 @@ describe('chat in the browser', () => {
     expect(closed.chunksSent).toBeLessThan(fake.expectedChunks().length);
     expect(fake.stats().openStreams).toBe(0);
     // The upstream can see the close before the browser has rendered the stopped state.
-    await byTestId(lastAnswer(page), 'answer-stopped').waitFor();
+    await byTestId(stoppedAnswer, 'answer-stopped').waitFor();
     await eventually(async () => expect(await byTestId(page, 'stop-button').count()).toBe(0));
 
     const stoppedAt = (await text.textContent()) ?? '';
-    // Several chunk intervals: a stream still running would have added text by then.
-    await delay(600);
+    const wholeAnswer = fake.expectedText();
+    expect(wholeAnswer.startsWith(stoppedAt)).toBe(true);
+    expect(stoppedAt.length).toBeLessThan(wholeAnswer.length);
+    // A later answer on the same socket comes after anything the stopped stream could still have
+    // sent, so once it is complete the stopped text has had every chance to grow.
+    fake.configure({ chunkDelayMs: 0, chunkCount: 3 });
+    await sendMessage(page, 'And now a short one');
+    await eventually(async () => expect(await textOf(byTestId(lastAnswer(page), 'credential-source'))).toBe('via session key'));
+    expect(await page.locator('li.turn.assistant').count()).toBe(2);
     expect(await text.textContent()).toBe(stoppedAt);
-    expect(fake.expectedText().startsWith(stoppedAt)).toBe(true);
-    expect(stoppedAt.length).toBeLessThan(fake.expectedText().length);
   });
 
   it('no_key: Gemini without a key shows the error, and its button opens Settings focused on Gemini', async () => {

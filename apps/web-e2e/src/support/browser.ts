@@ -79,7 +79,3 @@ export async function eventually(check: () => Promise<void> | void, timeoutMs = 
     }
   }
 }
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
