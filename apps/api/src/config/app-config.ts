@@ -9,14 +9,15 @@ import {
   type KeyPolicy,
 } from '@byok/contracts';
 import { Secret } from '../common/secret';
-import { type HostRule, parseHost } from '../security/host-policy';
-import { BUILT_IN_PROVIDERS, type ProviderCatalogEntry } from '../providers/provider-catalog';
+import { BUILT_IN_PROVIDERS, type ProviderCatalogEntry } from './provider-catalog';
 import { ConfigError } from './config-error';
 import {
   type Env,
+  type HostRule,
   parseBoolean,
   parseDuration,
   parseEnum,
+  parseHost,
   parseInteger,
   parseList,
   parseOrigin,

@@ -1,4 +1,5 @@
-import { hostAllowed, type HostRule, parseHost } from './host-policy';
+import { type HostRule, parseHost } from '../config/config-parsers';
+import { hostAllowed } from './host-policy';
 
 const RULES: HostRule[] = [
   { hostname: 'chat.example.com', subdomains: false },

@@ -2,26 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { API_ROUTES, type ApiErrorBody } from '@byok/contracts';
 import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-
-/** One ALLOWED_HOSTS entry: a host name or IP literal, optionally a port, or `.domain` for it and its subdomains. */
-export interface HostRule {
-  hostname: string;
-  port?: number;
-  subdomains: boolean;
-}
-
-/** host, [IPv6], either with :port. Lowercase letters only once normalised; anything else is not a host. */
-const HOST_SYNTAX = /^(\[[0-9a-f:.]+\]|[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*)(?::(\d{1,5}))?$/;
-
-/** A Host header or an ALLOWED_HOSTS entry split into name and port; null when it is not one. */
-export function parseHost(text: string): { hostname: string; port?: number } | null {
-  // A trailing dot names the same host (an absolute DNS name); browsers may send either form.
-  const match = HOST_SYNTAX.exec(text.toLowerCase().replace(/\.(?=:\d+$|$)/, ''));
-  if (!match) return null;
-  const port = match[2] === undefined ? undefined : Number(match[2]);
-  if (port !== undefined && (port < 1 || port > 65535)) return null;
-  return port === undefined ? { hostname: match[1] } : { hostname: match[1], port };
-}
+import { type HostRule, parseHost } from '../config/config-parsers';
 
 /**
  * Whether a request names a host this deployment serves. Without this, a page on any domain
