@@ -1,14 +1,26 @@
-export default {
-  displayName: 'api',
+/** What both projects share: TypeScript through ts-jest, and the workspace libraries from source. */
+const shared = {
   testEnvironment: 'node',
-  rootDir: '.',
-  roots: ['<rootDir>/src', '<rootDir>/test'],
+  // Absolute: inline projects would resolve '.' against the directory Jest was started from.
+  rootDir: __dirname,
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   moduleFileExtensions: ['ts', 'js'],
   moduleNameMapper: {
     '^@byok/contracts$': '<rootDir>/../../libs/contracts/src/index.ts',
     '^@byok/fake-upstream$': '<rootDir>/../../tools/fake-upstream/src/index.ts',
   },
+};
+
+/**
+ * Unit tests (`src/**`, no process or socket of their own, clocks injected) and integration tests
+ * (`test/**`, real Redis, real HTTP) as two projects: `--selectProjects api-unit` runs the first
+ * alone in seconds.
+ */
+export default {
+  projects: [
+    { ...shared, displayName: 'api-unit', roots: ['<rootDir>/src'] },
+    { ...shared, displayName: 'api-integration', roots: ['<rootDir>/test'] },
+  ],
   testTimeout: 30_000,
   // Every key the tests use is searched for in every log, Redis value and payload of the run.
   globalSetup: '<rootDir>/test/reliability/leak-audit/global-setup.ts',
