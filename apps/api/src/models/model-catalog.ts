@@ -34,7 +34,8 @@ export class ModelCatalog {
     private readonly fingerprinter: Fingerprinter,
     clock: Clock,
   ) {
-    this.cache = new LRUCache({ max: CACHE_MAX_ENTRIES, ttl: CACHE_TTL_MS, perf: clock });
+    // ttlResolution 0: each lookup reads the clock, rather than a time cached until a real timer fires.
+    this.cache = new LRUCache({ max: CACHE_MAX_ENTRIES, ttl: CACHE_TTL_MS, ttlResolution: 0, perf: clock });
   }
 
   async list(req: SessionRequest, providerId: string): Promise<ModelSummary[]> {

@@ -47,7 +47,8 @@ export class ExtendThrottle {
   private readonly recent: LRUCache<string, true>;
 
   constructor(clock: Clock) {
-    this.recent = new LRUCache({ max: RECENTLY_EXTENDED_MAX, ttl: EXTEND_INTERVAL_MS, perf: clock });
+    // ttlResolution 0: each check reads the injected clock, not a time cached until a real timer fires.
+    this.recent = new LRUCache({ max: RECENTLY_EXTENDED_MAX, ttl: EXTEND_INTERVAL_MS, ttlResolution: 0, perf: clock });
   }
 
   /** True when `id` is due, and counts it as extended from now. */
