@@ -4,3 +4,4 @@ export * from './lib/key-format';
 export * from './lib/errors';
 export * from './lib/http';
 export * from './lib/chat';
+export * from './lib/auth';

@@ -1,6 +1,9 @@
 /** Stable machine codes of HTTP API errors; the `message` beside them is for people. */
 export const API_ERROR_CODES = [
   'bad_request',
+  'unauthenticated',
+  'forbidden',
+  'idp_unavailable',
   'malformed_json',
   'validation_failed',
   'malformed_key',
@@ -31,6 +34,7 @@ export interface ApiErrorBody {
 
 /** Stable codes of chat stream errors (socket `chat:error` and SSE `error`). */
 export const CHAT_ERROR_CODES = [
+  'unauthenticated',
   'no_key',
   'unknown_provider',
   'key_rejected',

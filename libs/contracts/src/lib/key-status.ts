@@ -1,8 +1,11 @@
 import type { KeyFormatRule } from './key-format';
 import type { ProviderId } from './providers';
 
-/** Where the key in effect for a provider comes from. */
-export const KEY_SOURCES = ['env', 'session', 'none'] as const;
+/**
+ * Where the key in effect for a provider comes from: the server (env), the user's key for this
+ * session only (session), a signed-in person's key kept past the session for its lifetime (user).
+ */
+export const KEY_SOURCES = ['env', 'session', 'user', 'none'] as const;
 export type KeySource = (typeof KEY_SOURCES)[number];
 
 /**
@@ -32,21 +35,48 @@ export interface ProviderKeyStatus {
   /** Why `editable` is false, in words a user understands; null when editable. */
   lockedReason: string | null;
   policy: KeyPolicy;
-  /** When the session key lapses (idle or absolute timeout, whichever is first); null without one. */
+  /**
+   * When the stored key lapses: a session key with its session (idle or absolute timeout, whichever
+   * is first), a signed-in person's key at the end of the lifetime chosen for it; null without one.
+   */
   expiresAt: string | null;
+  /** The lifetime the stored key was set with (an id from `lifetimes`); null without a stored key. */
+  lifetime: KeyLifetimeId | null;
   /** False for providers that work without a key, such as a local Ollama. */
   keyRequired: boolean;
   /** The rule the server checks keys against, so forms can check before sending. */
   keyFormat: KeyFormatRule;
 }
 
+/**
+ * How long a key is kept: `session` (until sign-out or the session ends) or a duration such as
+ * `1d`, `7d`, `30d`, `12h`, from the list the administrator allows (KEY_LIFETIMES).
+ */
+export type KeyLifetimeId = string;
+export const SESSION_KEY_LIFETIME: KeyLifetimeId = 'session';
+/** A lifetime id: `session`, or a whole number of hours or days. */
+export const KEY_LIFETIME_PATTERN = /^(session|[1-9]\d{0,3}[hd])$/;
+
+export interface KeyLifetimeOption {
+  id: KeyLifetimeId;
+  /** Words for a picker: "This session only", "7 days". */
+  label: string;
+}
+
 export interface ProviderKeysResponse {
   providers: ProviderKeyStatus[];
+  /**
+   * The lifetimes a key may be set with, the default first. Only `session` without sign-in, since
+   * an anonymous session's keys cannot outlive it.
+   */
+  lifetimes: KeyLifetimeOption[];
 }
 
 export interface SetProviderKeyRequest {
   provider: ProviderId;
   apiKey: string;
+  /** One of the response's `lifetimes`; the default (the first) when left out. */
+  lifetime?: KeyLifetimeId;
 }
 
 /** Either one provider or every provider at once. */
