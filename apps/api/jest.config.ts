@@ -1,9 +1,23 @@
+/**
+ * Packages published as ES modules only (openid-client and what it imports). Node loads them
+ * from the compiled CommonJS API by itself; Jest's module system cannot, so they are compiled
+ * to CommonJS for the tests.
+ */
+const ESM_ONLY = ['openid-client', 'oauth4webapi', 'jose'];
+
 /** What both projects share: TypeScript through ts-jest, and the workspace libraries from source. */
 const shared = {
   testEnvironment: 'node',
   // Absolute: inline projects would resolve '.' against the directory Jest was started from.
   rootDir: __dirname,
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
+    [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' }, isolatedModules: true, diagnostics: false },
+    ],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js'],
   moduleNameMapper: {
     '^@byok/contracts$': '<rootDir>/../../libs/contracts/src/index.ts',

@@ -1,6 +1,10 @@
 import { type DynamicModule, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
+import { AuditModule } from './audit/audit.module';
+import { AuthController } from './auth/auth.controller';
+import { AuthMiddleware } from './auth/auth.middleware';
+import { AuthModule } from './auth/auth.module';
 import { ChatModule } from './chat/chat.module';
 import { ChatStreamController } from './chat/chat-stream.controller';
 import { ClockModule } from './common/clock';
@@ -40,8 +44,10 @@ export class AppModule implements NestModule {
         SessionModule,
         LimitsModule,
         CryptoModule,
+        AuditModule,
         HealthModule,
         KeysModule,
+        AuthModule,
         ModelsModule,
         ChatModule,
       ],
@@ -50,7 +56,12 @@ export class AppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    // Order matters: the body is parsed, then the session loaded, then CSRF checked against it.
-    consumer.apply(JsonBodyMiddleware, SessionMiddleware, CsrfMiddleware).forRoutes(KeysController, ModelsController, ChatStreamController);
+    // Order matters: the body is parsed, the session loaded, the caller looked up (and, with
+    // sign-in on, required), then CSRF checked against the session.
+    consumer
+      .apply(JsonBodyMiddleware, SessionMiddleware, AuthMiddleware, CsrfMiddleware)
+      .forRoutes(KeysController, ModelsController, ChatStreamController);
+    // The sign-in routes answer the signed-out too; each looks the caller up itself.
+    consumer.apply(JsonBodyMiddleware, SessionMiddleware, CsrfMiddleware).forRoutes(AuthController);
   }
 }

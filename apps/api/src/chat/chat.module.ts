@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { KeysModule } from '../keys/keys.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { ChatService } from './chat.service';
@@ -8,7 +9,7 @@ import { SocketAdmission } from './socket/socket-admission';
 import { SseChatResponder } from './sse/sse-chat.responder';
 
 @Module({
-  imports: [ProvidersModule, KeysModule],
+  imports: [ProvidersModule, KeysModule, AuthModule],
   controllers: [ChatStreamController],
   providers: [ChatService, SseChatResponder, ChatGateway, SocketAdmission],
 })

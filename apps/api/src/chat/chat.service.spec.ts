@@ -1,3 +1,6 @@
+import { PinoLogger } from 'nestjs-pino';
+import { AuditLog, type StreamAuditEntry } from '../audit/audit-log';
+import type { Caller } from '../auth/caller';
 import { Clock } from '../common/clock';
 import { loadConfig } from '../config/app-config';
 import { Fingerprinter } from '../crypto/fingerprinter';
@@ -5,6 +8,7 @@ import { KeyCipher } from '../crypto/key-cipher';
 import { KeyResolver } from '../keys/key-resolver';
 import { KeyStore } from '../keys/key-store';
 import { InProcessKeyringStore } from '../keys/keyring/in-process-keyring-store';
+import { ClientIdentity } from '../limits/client-identity';
 import { InProcessConcurrencyLimiter } from '../limits/concurrency-limiter';
 import { RateLimits } from '../limits/rate-limits';
 import { AnthropicAdapter } from '../providers/adapters/anthropic.adapter';
@@ -15,7 +19,7 @@ import { ProviderRegistry } from '../providers/provider-registry';
 import { UpstreamHttp } from '../providers/wire/upstream-http';
 import { SessionLifetime } from '../session/session-lifetime';
 import { ChatCancelled, ChatFailure } from './chat-failure';
-import { type ChatCaller, ChatService } from './chat.service';
+import { ChatService } from './chat.service';
 import type { ChatStartDto } from './dto/chat-requests.dto';
 
 const ENV_KEY = 'sk-test-unit-server-key-0123456789abcdef';
@@ -43,12 +47,29 @@ const openAiStream = (texts: string[], extra: string[] = []): string[] => [
   'data: [DONE]\n\n',
 ];
 
+/** The audit trail as entries rather than log lines. */
+class RecordingAuditLog extends AuditLog {
+  readonly streams: StreamAuditEntry[] = [];
+
+  override stream(_caller: Caller, entry: StreamAuditEntry): void {
+    this.streams.push(entry);
+  }
+}
+
 describe('ChatService', () => {
   const clock = new Clock();
   const config = loadConfig({ OPENAI_API_KEY: ENV_KEY, CHAT_MAX_STREAMS: '1', CHAT_RATE_LIMIT: '3' });
+  const fingerprinter = new Fingerprinter(config.keystoreSecrets[0]);
   let http: ScriptedHttp;
   let service: ChatService;
-  const caller: ChatCaller = { keyring: null, identity: 'ip-unit-test' };
+  const caller: Caller = {
+    person: null,
+    keyring: null,
+    limitIdentity: 'ip-unit-test',
+    keyLimitIdentity: 'ip-unit-test',
+    addressIdentity: 'ip-unit-test',
+  };
+  let audit: RecordingAuditLog;
   const request = (overrides: Partial<ChatStartDto> = {}): ChatStartDto =>
     ({ id: 's1', provider: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...overrides }) as ChatStartDto;
 
@@ -56,12 +77,13 @@ describe('ChatService', () => {
     http = new ScriptedHttp();
     const store = new KeyStore(
       new KeyCipher(config.keystoreSecrets),
-      new Fingerprinter(config.keystoreSecrets[0]),
+      fingerprinter,
       new InProcessKeyringStore(clock),
       new SessionLifetime(config, clock),
       clock,
     );
     const factory = new ProviderFactory(new OpenAiAdapter(http), new AnthropicAdapter(http), new GeminiAdapter(http));
+    audit = new RecordingAuditLog(new PinoLogger({ pinoHttp: { level: 'silent' } }), fingerprinter, new ClientIdentity(fingerprinter));
     service = new ChatService(
       config,
       new ProviderRegistry(config),
@@ -69,6 +91,7 @@ describe('ChatService', () => {
       factory,
       new RateLimits(config, null),
       new InProcessConcurrencyLimiter(),
+      audit,
       clock,
     );
   });
@@ -78,9 +101,10 @@ describe('ChatService', () => {
   it('streams each text delta through the adapter and ends with the finish, usage and key source', async () => {
     http.answer = openAiStream(['Hel', 'lo']);
     const deltas: string[] = [];
-    const outcome = await service.stream(caller, request(), new AbortController().signal, (text) => deltas.push(text));
+    const outcome = await service.stream(caller, 'socket', request(), new AbortController().signal, (text) => deltas.push(text));
     expect(deltas).toEqual(['Hel', 'lo']);
     expect(outcome).toEqual({ finishReason: 'stop', usage: { inputTokens: 5, outputTokens: 2 }, credentialSource: 'env' });
+    expect(audit.streams).toEqual([{ provider: 'openai', transport: 'socket', source: 'env', outcome: 'done' }]);
     expect(http.requests).toHaveLength(1);
     expect(http.requests[0]).toMatchObject({
       url: 'https://api.openai.com/v1/chat/completions',
@@ -95,16 +119,18 @@ describe('ChatService', () => {
     ['a temperature for Anthropic', request({ provider: 'anthropic', model: 'claude-haiku-4-5', options: { temperature: 0.5 } }), 'bad_request', /^options\.temperature: /],
     ['a provider without a key', request({ provider: 'anthropic', model: 'claude-haiku-4-5' }), 'no_key', /No Anthropic API key/],
   ])('refuses %s before any upstream call', async (_case, dto, code, message) => {
-    const failure = await service.stream(caller, dto, new AbortController().signal, () => undefined).catch((error: unknown) => error);
+    const failure = await service.stream(caller, 'socket', dto, new AbortController().signal, () => undefined).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ChatFailure);
     expect(failure).toMatchObject({ code, message: expect.stringMatching(message) });
     expect(http.requests).toEqual([]);
+    // Audited once, and an unknown id is not copied into the log.
+    expect(audit.streams).toEqual([expect.objectContaining({ provider: dto.provider === 'nope' ? 'unknown' : dto.provider, outcome: code })]);
   });
 
   it('maps an error object sent inside the 200 stream, after the text that came before it', async () => {
     http.answer = openAiStream(['partial'], [`data: ${JSON.stringify({ error: { type: 'invalid_request_error', code: 'invalid_api_key', message: 'no' } })}\n\n`]);
     const deltas: string[] = [];
-    const failure = await service.stream(caller, request(), new AbortController().signal, (text) => deltas.push(text)).catch((error: unknown) => error);
+    const failure = await service.stream(caller, 'socket', request(), new AbortController().signal, (text) => deltas.push(text)).catch((error: unknown) => error);
     expect(deltas).toEqual(['partial']);
     expect(failure).toMatchObject({ code: 'key_rejected', message: expect.stringMatching(/^OpenAI rejected the API key/) });
   });
@@ -114,15 +140,15 @@ describe('ChatService', () => {
     http.hold = new Promise((resolve) => (release = resolve));
     http.answer = [`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'wait' } }] })}\n\n`];
     const first = new AbortController();
-    const running = service.stream(caller, request(), first.signal, () => undefined);
-    const second = await service.stream(caller, request({ id: 's2' }), new AbortController().signal, () => undefined).catch((error: unknown) => error);
+    const running = service.stream(caller, 'socket', request(), first.signal, () => undefined);
+    const second = await service.stream(caller, 'socket', request({ id: 's2' }), new AbortController().signal, () => undefined).catch((error: unknown) => error);
     expect(second).toMatchObject({ code: 'too_many_streams' });
     first.abort();
     await expect(running).rejects.toBeInstanceOf(ChatCancelled);
     release();
     http.hold = null;
     http.answer = openAiStream(['again']);
-    await expect(service.stream(caller, request({ id: 's3' }), new AbortController().signal, () => undefined)).resolves.toMatchObject({
+    await expect(service.stream(caller, 'socket', request({ id: 's3' }), new AbortController().signal, () => undefined)).resolves.toMatchObject({
       finishReason: 'stop',
     });
   });
@@ -132,7 +158,7 @@ describe('ChatService', () => {
     for (let start = 0; start < 4; start += 1) {
       http.answer = openAiStream(['x']);
       outcomes.push(
-        await service.stream(caller, request({ id: `r${start}` }), new AbortController().signal, () => undefined).then(
+        await service.stream(caller, 'socket', request({ id: `r${start}` }), new AbortController().signal, () => undefined).then(
           () => 'done',
           (error: unknown) => (error instanceof ChatFailure ? `${error.code} ${error.retryAfter ?? ''}`.trim() : String(error)),
         ),

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ACCEPTS_TEMPERATURE, CHAT_LIMITS, type ChatDoneEvent, MODEL_ID_RULES } from '@byok/contracts';
+import { ACCEPTS_TEMPERATURE, CHAT_LIMITS, type ChatDoneEvent, type ChatTransport, type KeySource, MODEL_ID_RULES } from '@byok/contracts';
+import { AuditLog } from '../audit/audit-log';
+import type { Caller } from '../auth/caller';
 import type { AppConfig, ProviderConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Clock } from '../common/clock';
 import { ApiException, UNKNOWN_PROVIDER_MESSAGE } from '../common/errors/api-exception';
 import { noKeyMessage } from '../keys/key-policy';
 import { KeyResolver, type ResolvedKey } from '../keys/key-resolver';
-import type { KeyringRef } from '../keys/key-store';
 import { ConcurrencyLimiter, type Lease } from '../limits/concurrency-limiter';
 import { RateLimits } from '../limits/rate-limits';
 import { ProviderFactory } from '../providers/provider-factory';
@@ -18,18 +19,11 @@ import { StreamWatchdog } from './stream-watchdog';
 
 export type ChatOutcome = Omit<ChatDoneEvent, 'id'>;
 
-/** Who is asking, as either transport knows it. */
-export interface ChatCaller {
-  /** The keyring of the caller's session, when it has one. */
-  keyring: KeyringRef | null;
-  /** Who the limits count: the session, or the client address without one (see ClientIdentity). */
-  identity: string;
-}
-
 /**
  * Runs one chat stream for either transport: admits it under the caller's limits, picks the key
  * (from the caller's keyring or the environment, by policy), streams through the provider's SDK,
- * and turns every way a stream can end into an outcome, a ChatFailure or ChatCancelled.
+ * and turns every way a stream can end into an outcome, a ChatFailure or ChatCancelled. Each
+ * stream is audited once, however it ends: who, which provider, whose key, and the outcome.
  */
 @Injectable()
 export class ChatService {
@@ -40,15 +34,41 @@ export class ChatService {
     private readonly factory: ProviderFactory,
     private readonly rateLimits: RateLimits,
     private readonly concurrency: ConcurrencyLimiter,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
   ) {}
 
   async stream(
-    caller: ChatCaller,
+    caller: Caller,
+    transport: ChatTransport,
     request: ChatStartDto,
     signal: AbortSignal,
     onDelta: (text: string) => void,
   ): Promise<ChatOutcome> {
+    let source: KeySource = 'none';
+    const audit = (outcome: string): void =>
+      // The id as sent is not logged unless it names a provider: it may be anything, a pasted key included.
+      this.audit.stream(caller, { provider: this.registry.find(request.provider)?.id ?? 'unknown', transport, source, outcome });
+    try {
+      const provider = this.admissible(request);
+      // Sent together, so the limits and the key cost one Redis round trip before the upstream call.
+      const [lease, resolved] = await this.admitWithKey(caller, provider);
+      source = resolved.source;
+      try {
+        const outcome = await this.run(provider, resolved, request, signal, onDelta);
+        audit('done');
+        return outcome;
+      } finally {
+        lease.release();
+      }
+    } catch (error) {
+      audit(error instanceof ChatCancelled ? 'cancelled' : error instanceof ChatFailure ? error.code : 'internal_error');
+      throw error;
+    }
+  }
+
+  /** The checks that need no store and no upstream: provider, model id, options, length. */
+  private admissible(request: ChatStartDto): ProviderConfig {
     const provider = this.registry.find(request.provider);
     if (!provider) {
       throw new ChatFailure('unknown_provider', UNKNOWN_PROVIDER_MESSAGE);
@@ -65,23 +85,17 @@ export class ChatService {
     if (totalChars > CHAT_LIMITS.maxTotalChars) {
       throw new ChatFailure('bad_request', `The conversation is too long (at most ${CHAT_LIMITS.maxTotalChars} characters).`);
     }
-    // Sent together, so the limits and the key cost one Redis round trip before the upstream call.
-    const [lease, resolved] = await this.admitWithKey(caller, provider);
-    try {
-      return await this.run(provider, resolved, request, signal, onDelta);
-    } finally {
-      lease.release();
-    }
+    return provider;
   }
 
   private async admitWithKey(
-    caller: ChatCaller,
+    caller: Caller,
     provider: ProviderConfig,
   ): Promise<[Lease, ResolvedKey]> {
     const [retryAfter, lease, resolved] = await Promise.allSettled([
-      this.rateLimits.consume('chat', caller.identity),
-      this.concurrency.acquire('streams', caller.identity, this.config.chatMaxStreams),
-      this.resolver.resolve(provider, caller.keyring),
+      this.rateLimits.consume('chat', caller.limitIdentity),
+      this.concurrency.acquire('streams', caller.limitIdentity, this.config.chatMaxStreams),
+      this.resolver.resolve(provider, caller),
     ]);
     const held = lease.status === 'fulfilled' ? lease.value : null;
     try {
@@ -94,7 +108,7 @@ export class ChatService {
       if (!held) {
         throw new ChatFailure(
           'too_many_streams',
-          `At most ${this.config.chatMaxStreams} answers may stream at once in one session; wait for one to finish.`,
+          `At most ${this.config.chatMaxStreams} answers may stream at once ${caller.person ? 'for one person' : 'in one session'}; wait for one to finish.`,
         );
       }
       return [held, resolved.value];

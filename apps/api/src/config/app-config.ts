@@ -9,6 +9,7 @@ import {
   type KeyPolicy,
 } from '@byok/contracts';
 import { Secret } from '../common/secret';
+import { type AuthConfig, type KeyLifetime, readAuthConfig, readEnvKeyGroups, readKeyLifetimes } from './auth-config';
 import { BUILT_IN_PROVIDERS, type ProviderCatalogEntry } from './provider-catalog';
 import { ConfigError } from './config-error';
 import {
@@ -33,6 +34,8 @@ export interface ProviderConfig extends ProviderCatalogEntry {
   baseUrl: string;
   envKeyVar: string;
   envKey: Secret | null;
+  /** Only members of one of these groups may use the ENV key; null when every caller may. */
+  envKeyGroups: string[] | null;
   policy: KeyPolicy;
 }
 
@@ -65,6 +68,10 @@ export interface AppConfig {
   webRoot: string;
   /** Whether the OpenAPI UI and JSON are served at /api/docs. */
   apiDocs: boolean;
+  /** How people sign in (AUTH_MODE and its settings). */
+  auth: AuthConfig;
+  /** The lifetimes a signed-in person may give a key, the default first. */
+  keyLifetimes: KeyLifetime[];
   providers: ProviderConfig[];
   /** Startup notices for the log (development fallbacks); never contain secret values. */
   warnings: string[];
@@ -103,6 +110,14 @@ export function loadConfig(env: Env): AppConfig {
   if (absolute < idle) {
     throw new ConfigError('SESSION_ABSOLUTE_TIMEOUT', 'must not be shorter than SESSION_IDLE_TIMEOUT');
   }
+  const trustProxy = parseTrustProxy(settingOrDefault(env, 'TRUST_PROXY'));
+  const auth = readAuthConfig(env, (name) => settingOrDefault(env, name));
+  if (auth.mode === 'proxy' && !Array.isArray(trustProxy)) {
+    throw new ConfigError(
+      'TRUST_PROXY',
+      "AUTH_MODE=proxy believes the identity headers only from the auth proxy: name its address or subnet (true or a hop count would let any client claim to be anyone)",
+    );
+  }
   return {
     production,
     host: settingOrDefault(env, 'HOST'),
@@ -114,7 +129,7 @@ export function loadConfig(env: Env): AppConfig {
       parseOrigin('ALLOWED_ORIGINS', origin),
     ),
     allowedHosts: readAllowedHosts(env, production),
-    trustProxy: parseTrustProxy(settingOrDefault(env, 'TRUST_PROXY')),
+    trustProxy,
     sessionIdleTimeoutMs: idle,
     sessionAbsoluteTimeoutMs: absolute,
     logLevel: parseEnum('LOG_LEVEL', settingOrDefault(env, 'LOG_LEVEL'), LOG_LEVELS),
@@ -139,7 +154,9 @@ export function loadConfig(env: Env): AppConfig {
     ),
     webRoot: settingOrDefault(env, 'WEB_ROOT'),
     apiDocs: parseBoolean('API_DOCS', readSetting(env, 'API_DOCS') ?? String(!production)),
-    providers: readProviders(env),
+    auth,
+    keyLifetimes: readKeyLifetimes(settingOrDefault(env, 'KEY_LIFETIMES')),
+    providers: readProviders(env, auth.mode),
     warnings,
   };
 }
@@ -278,7 +295,7 @@ function readCompatibleProviders(env: Env): CompatibleProvider[] {
   });
 }
 
-function readProviders(env: Env): ProviderConfig[] {
+function readProviders(env: Env, authMode: AuthConfig['mode']): ProviderConfig[] {
   const catalog: CompatibleProvider[] = [...Object.values(BUILT_IN_PROVIDERS), ...readCompatibleProviders(env)];
   return catalog.map(({ apiKeyEnv, ...entry }) => {
     const stem = providerEnvStem(entry.id);
@@ -293,6 +310,7 @@ function readProviders(env: Env): ProviderConfig[] {
       baseUrl: baseUrl.replace(/\/+$/, ''),
       envKeyVar,
       envKey: envKey ? new Secret(envKey) : null,
+      envKeyGroups: readEnvKeyGroups(env, `KEY_ENV_GROUPS_${stem}`, authMode),
       policy: parseEnum(policySetting, readSetting(env, policySetting) ?? DEFAULT_KEY_POLICY, KEY_POLICIES),
     };
   });

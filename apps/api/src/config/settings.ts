@@ -46,7 +46,7 @@ export const SETTINGS: readonly SettingDoc[] = [
   { name: 'SESSION_IDLE_TIMEOUT', default: '2h', description: 'A session unused this long ends.' },
   { name: 'SESSION_ABSOLUTE_TIMEOUT', default: '24h', description: 'A session ends this long after it began, used or not.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
-  { name: 'KEY_RATE_LIMIT', default: '20', description: 'Key set/validate requests allowed per client IP per window.' },
+  { name: 'KEY_RATE_LIMIT', default: '20', description: 'Key set/validate requests allowed per window: per signed-in person, per client IP without sign-in.' },
   { name: 'KEY_RATE_WINDOW', default: '1m', description: 'Window of KEY_RATE_LIMIT.' },
   { name: 'VALIDATE_TIMEOUT', default: '5s', description: 'Time allowed for the provider call that validates a key.' },
   { name: 'CHAT_FIRST_TOKEN_TIMEOUT', default: '60s', description: 'A chat stream fails with `timeout` if the first token takes longer.' },
@@ -54,14 +54,14 @@ export const SETTINGS: readonly SettingDoc[] = [
   {
     name: 'CHAT_MAX_STREAMS',
     default: '8',
-    description: 'Concurrent chat streams per session (per client IP without one), over every socket and both transports.',
+    description: 'Concurrent chat streams per signed-in person (else per session, else per client IP), over every socket, instance and both transports.',
   },
   {
     name: 'CHAT_RATE_LIMIT',
     default: '60',
-    description: 'Chat streams a session (a client IP without one) may start per minute, over both transports.',
+    description: 'Chat streams a signed-in person (else a session, else a client IP) may start per minute, over both transports.',
   },
-  { name: 'SOCKET_MAX_PER_SESSION', default: '16', description: 'Chat sockets one session may hold open at once.' },
+  { name: 'SOCKET_MAX_PER_SESSION', default: '16', description: 'Chat sockets one signed-in person (else one session) may hold open at once.' },
   {
     name: 'SOCKET_MAX_PER_IP',
     default: '256',
@@ -76,6 +76,42 @@ export const SETTINGS: readonly SettingDoc[] = [
     name: 'API_DOCS',
     default: 'true in development, false in production',
     description: 'Serve the OpenAPI UI at /api/docs and its JSON at /api/docs-json.',
+  },
+  {
+    name: 'AUTH_MODE',
+    default: 'none',
+    description:
+      'none (anonymous sessions), proxy (an auth proxy in front passes the signed-in person in headers) or oidc (the API signs people in with OpenID Connect). With proxy or oidc every /api route but health needs a signed-in person.',
+  },
+  {
+    name: 'AUTH_PROXY_USER_HEADER',
+    default: 'X-Forwarded-User',
+    description: 'proxy mode: header holding the signed-in person’s stable id. Believed only from the addresses TRUST_PROXY names.',
+  },
+  { name: 'AUTH_PROXY_EMAIL_HEADER', default: null, description: 'proxy mode: optional header holding the person’s email (shown to them, never logged or stored).' },
+  { name: 'AUTH_PROXY_GROUPS_HEADER', default: null, description: 'proxy mode: optional header holding the person’s groups, comma-separated.' },
+  { name: 'AUTH_PROXY_SIGN_IN_URL', default: '/oauth2/sign_in', description: 'proxy mode: where a signed-out browser is sent to sign in.' },
+  { name: 'AUTH_PROXY_SIGN_OUT_URL', default: '/oauth2/sign_out', description: 'proxy mode: where Sign out sends the browser after the API has ended its session.' },
+  { name: 'OIDC_ISSUER', default: null, description: 'oidc mode: the issuer URL (discovery at /.well-known/openid-configuration); https, or http on a loopback address.' },
+  { name: 'OIDC_CLIENT_ID', default: null, description: 'oidc mode: the client id registered at the issuer.' },
+  { name: 'OIDC_CLIENT_SECRET', default: null, description: 'oidc mode: the client secret (client_secret_basic).' },
+  {
+    name: 'OIDC_REDIRECT_URI',
+    default: null,
+    description: 'oidc mode: the registered redirect URI, this site’s /api/auth/callback, e.g. https://chat.example.com/api/auth/callback.',
+  },
+  { name: 'OIDC_SCOPES', default: 'openid profile email', description: 'oidc mode: scopes requested at sign-in (space- or comma-separated; must include openid).' },
+  { name: 'OIDC_GROUPS_CLAIM', default: 'groups', description: 'oidc mode: the ID token or userinfo claim listing the person’s groups.' },
+  {
+    name: 'OIDC_POST_LOGOUT_REDIRECT_URI',
+    default: null,
+    description: 'oidc mode: where the issuer sends the browser after sign-out (RP-initiated logout); the site root by default.',
+  },
+  {
+    name: 'KEY_LIFETIMES',
+    default: 'session,1d,7d,30d',
+    description:
+      'Lifetimes a signed-in person may choose for a key, the default first: session (forgotten at sign-out or when the session ends), or whole hours or days such as 12h or 7d. Without sign-in keys always last one session.',
   },
   { name: 'REQUEST_BODY_LIMIT', default: '262144', description: 'Largest accepted request body, in bytes.' },
   {
@@ -97,6 +133,12 @@ export const PER_PROVIDER_SETTINGS: readonly SettingDoc[] = [
     name: 'KEY_POLICY_<PROVIDER>',
     default: 'env-first',
     description: 'env-only, env-first, user-first or user-only: how the ENV key and a user key combine.',
+  },
+  {
+    name: 'KEY_ENV_GROUPS_<PROVIDER>',
+    default: null,
+    description:
+      'Comma-separated groups whose members may use the ENV key (needs AUTH_MODE proxy or oidc); anyone else sees the provider as if it had no ENV key and may bring their own under its policy.',
   },
 ] as const;
 

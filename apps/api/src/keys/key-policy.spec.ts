@@ -1,25 +1,26 @@
 import { KEY_POLICIES, type KeyPolicy, type KeySource } from '@byok/contracts';
 import { effectiveKeySource, userKeyRefusal } from './key-policy';
+import type { UserKeySource } from './key-store';
 
 describe('effectiveKeySource', () => {
-  const table: Array<[KeyPolicy, boolean, boolean, KeySource]> = [
+  const table: Array<[KeyPolicy, boolean, UserKeySource | null, KeySource]> = [
     // policy        env    session  result
-    ['env-only', true, true, 'env'],
-    ['env-only', true, false, 'env'],
-    ['env-only', false, true, 'none'],
-    ['env-only', false, false, 'none'],
-    ['env-first', true, true, 'env'],
-    ['env-first', true, false, 'env'],
-    ['env-first', false, true, 'session'],
-    ['env-first', false, false, 'none'],
-    ['user-first', true, true, 'session'],
-    ['user-first', true, false, 'env'],
-    ['user-first', false, true, 'session'],
-    ['user-first', false, false, 'none'],
-    ['user-only', true, true, 'session'],
-    ['user-only', true, false, 'none'],
-    ['user-only', false, true, 'session'],
-    ['user-only', false, false, 'none'],
+    ['env-only', true, 'session', 'env'],
+    ['env-only', true, null, 'env'],
+    ['env-only', false, 'session', 'none'],
+    ['env-only', false, null, 'none'],
+    ['env-first', true, 'session', 'env'],
+    ['env-first', true, null, 'env'],
+    ['env-first', false, 'session', 'session'],
+    ['env-first', false, null, 'none'],
+    ['user-first', true, 'session', 'session'],
+    ['user-first', true, null, 'env'],
+    ['user-first', false, 'session', 'session'],
+    ['user-first', false, null, 'none'],
+    ['user-only', true, 'session', 'session'],
+    ['user-only', true, null, 'none'],
+    ['user-only', false, 'session', 'session'],
+    ['user-only', false, null, 'none'],
   ];
 
   it('covers every policy with every combination of keys', () => {
@@ -30,7 +31,16 @@ describe('effectiveKeySource', () => {
   });
 
   it.each(table)('%s with env key %s and session key %s uses %s', (policy, hasEnvKey, hasSessionKey, expected) => {
-    expect(effectiveKeySource({ policy, hasEnvKey, hasSessionKey })).toBe(expected);
+    expect(effectiveKeySource({ policy, hasEnvKey, userKey: hasSessionKey })).toBe(expected);
+  });
+
+  it('reports a signed-in person\'s kept key as user wherever a session key would be used', () => {
+    for (const policy of KEY_POLICIES) {
+      for (const hasEnvKey of [true, false]) {
+        const asSession = effectiveKeySource({ policy, hasEnvKey, userKey: 'session' });
+        expect(effectiveKeySource({ policy, hasEnvKey, userKey: 'user' })).toBe(asSession === 'session' ? 'user' : asSession);
+      }
+    }
   });
 });
 
@@ -56,7 +66,7 @@ describe('userKeyRefusal', () => {
   it.each(KEY_POLICIES.flatMap((policy) => [[policy, true], [policy, false]] as Array<[KeyPolicy, boolean]>))(
     'under %s with env key %s, refuses a personal key exactly when it would not be used',
     (policy, hasEnvKey) => {
-      const wouldBeUsed = effectiveKeySource({ policy, hasEnvKey, hasSessionKey: true }) === 'session';
+      const wouldBeUsed = effectiveKeySource({ policy, hasEnvKey, userKey: 'session' }) === 'session';
       expect(userKeyRefusal(policy, hasEnvKey, 'Acme') === null).toBe(wouldBeUsed);
     },
   );

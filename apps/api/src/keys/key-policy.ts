@@ -1,23 +1,38 @@
 import type { KeyPolicy, KeySource } from '@byok/contracts';
+import type { Person } from '../auth/person';
+import type { Secret } from '../common/secret';
+import type { ProviderConfig } from '../config/app-config';
+import type { UserKeySource } from './key-store';
 
 export interface KeyAvailability {
   policy: KeyPolicy;
   hasEnvKey: boolean;
-  hasSessionKey: boolean;
+  /** The kind of the user's stored key, or null without one. */
+  userKey: UserKeySource | null;
 }
 
 /** Which key a request uses, by the provider's policy (env-first is task 8.1's rule). */
-export function effectiveKeySource({ policy, hasEnvKey, hasSessionKey }: KeyAvailability): KeySource {
+export function effectiveKeySource({ policy, hasEnvKey, userKey }: KeyAvailability): KeySource {
   switch (policy) {
     case 'env-only':
       return hasEnvKey ? 'env' : 'none';
     case 'env-first':
-      return hasEnvKey ? 'env' : hasSessionKey ? 'session' : 'none';
+      return hasEnvKey ? 'env' : (userKey ?? 'none');
     case 'user-first':
-      return hasSessionKey ? 'session' : hasEnvKey ? 'env' : 'none';
+      return userKey ?? (hasEnvKey ? 'env' : 'none');
     case 'user-only':
-      return hasSessionKey ? 'session' : 'none';
+      return userKey ?? 'none';
   }
+}
+
+/**
+ * The server's key as this caller may use it: with KEY_ENV_GROUPS_<PROVIDER>, only members of
+ * one of the groups; anyone else sees the provider as if it had no ENV key.
+ */
+export function envKeyFor(provider: ProviderConfig, person: Person | null): Secret | null {
+  if (!provider.envKey || provider.envKeyGroups === null) return provider.envKey;
+  const allowed = provider.envKeyGroups;
+  return person?.groups.some((group) => allowed.includes(group)) ? provider.envKey : null;
 }
 
 /** Whether the policy could ever pick a user's key over what the server has. */

@@ -6,7 +6,6 @@ import { REDIS } from '../redis/redis.module';
 import { InProcessKeyringStore } from './keyring/in-process-keyring-store';
 import { KeyringStore } from './keyring/keyring-store';
 import { RedisKeyringStore } from './keyring/redis-keyring-store';
-import { KeyAuditLog } from './key-audit-log';
 import { KeyResolver } from './key-resolver';
 import { KeyStore } from './key-store';
 import { KeysController } from './keys.controller';
@@ -19,7 +18,6 @@ import { KeysService } from './keys.service';
     KeysService,
     KeyStore,
     KeyResolver,
-    KeyAuditLog,
     {
       provide: KeyringStore,
       inject: [REDIS, Clock],

@@ -3,8 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { Fingerprinter } from '../crypto/fingerprinter';
 
 /**
- * Who a limit counts: a session by its keyring id, or a client address by a keyed hash, so
- * Redis never holds an address in plain text. A value that is not an IP address (a forged
+ * Who a limit counts: a person or a client address by a keyed hash (a session by its keyring
+ * id), so Redis never holds an address or a person's id in plain text. A value that is not an IP address (a forged
  * forwarding header) never becomes an identity of its own: the peer's address stands in.
  */
 @Injectable()
@@ -16,8 +16,8 @@ export class ClientIdentity {
     return `ip-${this.fingerprinter.of(`client-ip:${ip}`)}`;
   }
 
-  /** A session's streams count together over every socket and both transports. */
-  ofCaller(keyringId: string | undefined, address: string | undefined, peerAddress: string | undefined): string {
-    return keyringId ?? this.ofAddress(address, peerAddress);
+  /** A signed-in person counts as one, over every session, browser and instance. */
+  ofPerson(personId: string): string {
+    return `person-${this.fingerprinter.of(`person:${personId}`)}`;
   }
 }

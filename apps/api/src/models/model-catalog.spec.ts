@@ -15,7 +15,7 @@ import { ProviderFactory } from '../providers/provider-factory';
 import { ProviderRegistry } from '../providers/provider-registry';
 import { UpstreamHttp } from '../providers/wire/upstream-http';
 import { SessionLifetime } from '../session/session-lifetime';
-import type { SessionRequest } from '../session/session-request';
+import type { Caller } from '../auth/caller';
 import { ModelCatalog } from './model-catalog';
 
 class TestClock implements Clock {
@@ -38,7 +38,7 @@ class ScriptedListing extends OpenAiAdapter {
 
 describe('ModelCatalog', () => {
   const config = loadConfig({ OPENAI_API_KEY: 'sk-test-catalog-server-key-0123456789' });
-  const anonymous = { session: {}, sessionID: 'unit', headers: {} } as SessionRequest;
+  const anonymous: Caller = { person: null, keyring: null, limitIdentity: 'ip-unit', keyLimitIdentity: 'ip-unit', addressIdentity: 'ip-unit' };
   let clock: TestClock;
   let http: UpstreamHttp;
   let listing: ScriptedListing;

@@ -8,10 +8,9 @@ import { ApiException } from '../common/errors/api-exception';
 import { Fingerprinter } from '../crypto/fingerprinter';
 import { noKeyMessage } from '../keys/key-policy';
 import { KeyResolver } from '../keys/key-resolver';
-import { keyringOf } from '../keys/key-store';
 import { ProviderFactory } from '../providers/provider-factory';
 import { ProviderRegistry } from '../providers/provider-registry';
-import type { SessionRequest } from '../session/session-request';
+import type { Caller } from '../auth/caller';
 import { describeUpstreamFailure } from '../providers/upstream-failure';
 
 const CACHE_TTL_MS = 60_000;
@@ -38,9 +37,9 @@ export class ModelCatalog {
     this.cache = new LRUCache({ max: CACHE_MAX_ENTRIES, ttl: CACHE_TTL_MS, ttlResolution: 0, perf: clock });
   }
 
-  async list(req: SessionRequest, providerId: string): Promise<ModelSummary[]> {
+  async list(caller: Caller, providerId: string): Promise<ModelSummary[]> {
     const provider = this.registry.get(providerId);
-    const { key } = await this.resolver.resolve(provider, keyringOf(req.session));
+    const { key } = await this.resolver.resolve(provider, caller);
     if (!key && provider.keyRequired) {
       throw new ApiException(400, 'no_key', noKeyMessage(provider));
     }

@@ -25,7 +25,7 @@ export function createRedisClient(url: string): Redis {
   });
 }
 
-function becomesReady(client: Redis, timeoutMs: number): Promise<boolean> {
+export function becomesReady(client: Redis, timeoutMs: number): Promise<boolean> {
   if (client.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {

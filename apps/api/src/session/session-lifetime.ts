@@ -34,6 +34,11 @@ export class SessionLifetime {
     );
   }
 
+  /** When a session begun at `createdAt` ends however it is used. */
+  absoluteEnd(createdAt: number): number {
+    return createdAt + this.config.sessionAbsoluteTimeoutMs;
+  }
+
   isPastAbsolute(createdAt: number): boolean {
     return this.clock.now() - createdAt > this.config.sessionAbsoluteTimeoutMs;
   }

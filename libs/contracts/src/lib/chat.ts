@@ -101,3 +101,7 @@ export interface ProviderModelsResponse {
   provider: ProviderId;
   models: ModelSummary[];
 }
+
+/** The two ways a chat streams: the socket.io `/chat` namespace, and server-sent events over HTTP. */
+export const CHAT_TRANSPORTS = ['socket', 'sse'] as const;
+export type ChatTransport = (typeof CHAT_TRANSPORTS)[number];

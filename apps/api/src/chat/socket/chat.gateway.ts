@@ -84,7 +84,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     try {
       this.admission.checkLifetime(state.caller);
       this.admission.extendIfDue(state.caller);
-      const outcome = await this.chat.stream(state.caller, request, abort.signal, (text) =>
+      const outcome = await this.chat.stream(state.caller, 'socket', request, abort.signal, (text) =>
         socket.emit('chat:delta', { id: request.id, text }),
       );
       socket.emit('chat:done', { id: request.id, ...outcome });

@@ -3,17 +3,15 @@ import type { IncomingMessage } from 'node:http';
 import { Clock } from '../../common/clock';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { keyringOf } from '../../keys/key-store';
-import { ClientIdentity } from '../../limits/client-identity';
+import type { Caller } from '../../auth/caller';
+import { CallerResolver } from '../../auth/caller-resolver';
 import { ConcurrencyLimiter, type Lease } from '../../limits/concurrency-limiter';
-import { clientAddressOf, TRUST_FUNCTION, type TrustFunction } from '../../security/trust-proxy';
 import { ExtendThrottle, SessionLifetime } from '../../session/session-lifetime';
 import type { SessionRequest } from '../../session/session-request';
 import { ChatFailure } from '../chat-failure';
-import type { ChatCaller } from '../chat.service';
 
-/** A socket's caller, fixed at its handshake: the keyring it reads stays the same for its whole life. */
-export interface SocketCaller extends ChatCaller {
+/** A socket's caller, fixed at its handshake: the person and keyring it reads stay the same for its whole life. */
+export interface SocketCaller extends Caller {
   request: SessionRequest;
   /** Gives back the socket's slots under the caps. */
   release(): void;
@@ -30,9 +28,8 @@ export class SocketAdmission {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(TRUST_FUNCTION) private readonly trust: TrustFunction,
     private readonly concurrency: ConcurrencyLimiter,
-    private readonly identity: ClientIdentity,
+    private readonly callers: CallerResolver,
     private readonly lifetime: SessionLifetime,
     clock: Clock,
   ) {
@@ -41,12 +38,15 @@ export class SocketAdmission {
 
   async admit(handshake: IncomingMessage): Promise<SocketCaller> {
     const request = handshake as unknown as SessionRequest;
-    const keyring = keyringOf(request.session);
-    const address = clientAddressOf(handshake, this.trust);
-    const addressIdentity = this.identity.ofAddress(address, handshake.socket.remoteAddress);
+    const caller = this.callers.ofHandshake(handshake);
+    if (this.config.auth.mode !== 'none' && !caller.person) {
+      throw new ChatFailure('unauthenticated', 'Sign in to chat: this connection has no signed-in person.');
+    }
+    // Per person when signed in, else per session once it has a keyring; a keyless anonymous socket counts by address only.
+    const owner = caller.person || caller.keyring ? caller.limitIdentity : null;
     const [byAddress, bySession] = await Promise.allSettled([
-      this.concurrency.acquire('sockets', addressIdentity, this.config.socketMaxPerAddress),
-      keyring ? this.concurrency.acquire('sockets', keyring.keyringId, this.config.socketMaxPerSession) : null,
+      this.concurrency.acquire('sockets', caller.addressIdentity, this.config.socketMaxPerAddress),
+      owner ? this.concurrency.acquire('sockets', owner, this.config.socketMaxPerSession) : null,
     ]);
     const leases = [byAddress, bySession].flatMap((result) =>
       result.status === 'fulfilled' && result.value ? [result.value] : [],
@@ -56,21 +56,16 @@ export class SocketAdmission {
       release();
       throw new ChatFailure('store_unavailable', 'The session store is unreachable, so your keys cannot be read; try again shortly.');
     }
-    if (!byAddress.value || (keyring && !bySession.value)) {
+    if (!byAddress.value || (owner && !bySession.value)) {
       release();
       throw new ChatFailure(
         'too_many_sockets',
         !byAddress.value
           ? `Too many chat connections from this address (at most ${this.config.socketMaxPerAddress}); close some tabs.`
-          : `Too many chat connections in this session (at most ${this.config.socketMaxPerSession}); close some tabs.`,
+          : `Too many chat connections ${caller.person ? 'for one person' : 'in this session'} (at most ${this.config.socketMaxPerSession}); close some tabs.`,
       );
     }
-    return {
-      keyring,
-      identity: keyring?.keyringId ?? addressIdentity,
-      request,
-      release,
-    };
+    return { ...caller, request, release };
   }
 
   /** A socket outlives no session: past the absolute lifetime, a new page load must start a new one. */

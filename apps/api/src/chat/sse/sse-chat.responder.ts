@@ -1,9 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CHAT_SSE_EVENTS } from '@byok/contracts';
 import type { Request, Response } from 'express';
-import { keyringOf } from '../../keys/key-store';
-import { ClientIdentity } from '../../limits/client-identity';
-import { ChatService, type ChatCaller } from '../chat.service';
+import { callerOf } from '../../auth/caller';
+import { ChatService } from '../chat.service';
 import { ChatCancelled, chatErrorEventOf } from '../chat-failure';
 import type { ChatStartDto } from '../dto/chat-requests.dto';
 
@@ -15,17 +14,10 @@ import type { ChatStartDto } from '../dto/chat-requests.dto';
 export class SseChatResponder {
   private readonly logger = new Logger(SseChatResponder.name);
 
-  constructor(
-    private readonly chat: ChatService,
-    private readonly identity: ClientIdentity,
-  ) {}
+  constructor(private readonly chat: ChatService) {}
 
   async respond(req: Request, res: Response, request: ChatStartDto): Promise<void> {
-    const keyring = keyringOf(req.session);
-    const caller: ChatCaller = {
-      keyring,
-      identity: this.identity.ofCaller(keyring?.keyringId, req.ip, req.socket.remoteAddress),
-    };
+    const caller = callerOf(req);
     const abort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
@@ -40,7 +32,7 @@ export class SseChatResponder {
       if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     try {
-      const outcome = await this.chat.stream(caller, request, abort.signal, (text) =>
+      const outcome = await this.chat.stream(caller, 'sse', request, abort.signal, (text) =>
         send(CHAT_SSE_EVENTS.delta, { id: request.id, text }),
       );
       send(CHAT_SSE_EVENTS.done, { id: request.id, ...outcome });

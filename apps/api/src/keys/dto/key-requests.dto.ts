@@ -25,6 +25,15 @@ export class SetProviderKeyDto implements SetProviderKeyRequest {
   @IsString()
   @MaxLength(MAX_KEY_FIELD)
   apiKey!: string;
+
+  @ApiPropertyOptional({
+    example: '7d',
+    description: 'One of the `lifetimes` GET /api/providers/keys lists; the first (the default) when left out.',
+  })
+  @Omittable()
+  @IsString()
+  @MaxLength(16)
+  lifetime?: string;
 }
 
 export class ClearProviderKeyDto {

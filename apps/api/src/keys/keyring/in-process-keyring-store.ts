@@ -35,7 +35,7 @@ export class InProcessKeyringStore extends KeyringStore {
     const keyring = this.live(keyringId) ?? { entries: new Map(), expiresAt };
     const replaced = keyring.entries.has(providerId);
     keyring.entries.set(providerId, entry);
-    keyring.expiresAt = expiresAt;
+    keyring.expiresAt = Math.max(keyring.expiresAt, expiresAt);
     this.keyrings.set(keyringId, keyring);
     return replaced;
   }
@@ -54,9 +54,19 @@ export class InProcessKeyringStore extends KeyringStore {
     return providers;
   }
 
+  async removeIfUnchanged(keyringId: string, entries: ReadonlyMap<string, StoredProviderKey>): Promise<string[]> {
+    const keyring = this.live(keyringId);
+    if (!keyring) return [];
+    const removed = [...entries].flatMap(([providerId, entry]) =>
+      keyring.entries.get(providerId)?.sealed === entry.sealed && keyring.entries.delete(providerId) ? [providerId] : [],
+    );
+    if (keyring.entries.size === 0) this.keyrings.delete(keyringId);
+    return removed;
+  }
+
   async extend(keyringId: string, expiresAt: number): Promise<void> {
     const keyring = this.live(keyringId);
-    if (keyring) keyring.expiresAt = expiresAt;
+    if (keyring) keyring.expiresAt = Math.max(keyring.expiresAt, expiresAt);
   }
 
   async claim(claimId: string, candidate: string, ttlMs: number): Promise<string> {

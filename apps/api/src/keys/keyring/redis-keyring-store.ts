@@ -28,10 +28,23 @@ export class RedisKeyringStore extends KeyringStore {
 
   async put(keyringId: string, providerId: string, entry: StoredProviderKey, expiresAt: number): Promise<boolean> {
     const key = keyOf(keyringId);
+    // NX sets the expiry of a new keyring, GT moves an existing one only later (Redis 7.0).
     const [added] = await this.transaction(() =>
-      this.redis.multi().hset(key, providerId, JSON.stringify(entry)).pexpireat(key, expiresAt).exec(),
+      this.redis
+        .multi()
+        .hset(key, providerId, JSON.stringify(entry))
+        .pexpireat(key, expiresAt, 'NX')
+        .pexpireat(key, expiresAt, 'GT')
+        .exec(),
     );
     return added === 0;
+  }
+
+  async removeIfUnchanged(keyringId: string, entries: ReadonlyMap<string, StoredProviderKey>): Promise<string[]> {
+    if (entries.size === 0) return [];
+    const pairs = [...entries].flatMap(([providerId, entry]) => [providerId, entry.sealed]);
+    const removed = await this.run(() => this.redis.eval(REMOVE_IF_UNCHANGED, 1, keyOf(keyringId), ...pairs));
+    return Array.isArray(removed) ? removed.filter((id): id is string => typeof id === 'string') : [];
   }
 
   async remove(keyringId: string, providerId: string): Promise<boolean> {
@@ -71,6 +84,18 @@ export class RedisKeyringStore extends KeyringStore {
     return results.map(([, value]) => value);
   }
 }
+
+/** Compares and deletes on the server, in one step: a sealed value is unique, so a plain substring test identifies it. */
+const REMOVE_IF_UNCHANGED = `
+local removed = {}
+for i = 1, #ARGV, 2 do
+  local value = redis.call('HGET', KEYS[1], ARGV[i])
+  if value and string.find(value, ARGV[i + 1], 1, true) then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    removed[#removed + 1] = ARGV[i]
+  end
+end
+return removed`;
 
 function keyOf(keyringId: string): string {
   return `${KEYRING_PREFIX}{${keyringId}}`;
