@@ -1,5 +1,9 @@
 export { API_BASE_URL, apiUrl } from './lib/api-base-url';
 export { apiErrorCode, apiErrorMessage } from './lib/api-error-message';
+export { AuthClient } from './lib/auth-client';
+export { AuthRedirect } from './lib/auth-redirect';
+export { BrowserLocation } from './lib/browser-location';
+export { unauthenticatedInterceptor } from './lib/unauthenticated-interceptor';
 export { ProviderKeysClient } from './lib/provider-keys-client';
 export { ProviderModelsClient } from './lib/provider-models-client';
 export {

@@ -1,6 +1,9 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import type { ChatStartRequest } from '@byok/contracts';
+import { API_ROUTES, type AuthSessionResponse, type ChatStartRequest } from '@byok/contracts';
 import type { Subscription } from 'rxjs';
+import { BrowserLocation } from './browser-location';
 import {
   CHAT_SOCKET_FACTORY,
   ChatSocket,
@@ -69,6 +72,8 @@ describe('ChatSocket', () => {
   let fake: FakeSocket;
   let created: Array<{ uri: string; options: ChatSocketOptions }>;
   let socket: ChatSocket;
+  let http: HttpTestingController;
+  let visited: string[];
 
   function record(stream: ReturnType<ChatSocket['stream']>): { events: ChatStreamEvent[]; completed: () => boolean; subscription: Subscription } {
     const events: ChatStreamEvent[] = [];
@@ -86,8 +91,11 @@ describe('ChatSocket', () => {
   beforeEach(() => {
     fake = new FakeSocket();
     created = [];
+    visited = [];
     TestBed.configureTestingModule({
       providers: [
+        provideHttpClient(),
+        provideHttpClientTesting(),
         {
           provide: CHAT_SOCKET_FACTORY,
           useValue: (uri: string, options: ChatSocketOptions) => {
@@ -98,7 +106,13 @@ describe('ChatSocket', () => {
       ],
     });
     socket = TestBed.inject(ChatSocket);
+    http = TestBed.inject(HttpTestingController);
+    const location = TestBed.inject(BrowserLocation);
+    vi.spyOn(location, 'pathAndQuery').mockReturnValue('/');
+    vi.spyOn(location, 'assign').mockImplementation((url) => visited.push(url));
   });
+
+  afterEach(() => http.verify());
 
   it('connects to the /chat namespace with credentials, WebSocket first and a polling fallback', () => {
     socket.connect();
@@ -313,6 +327,38 @@ describe('ChatSocket', () => {
     expect(stream.completed()).toBe(true);
     fake.serverAccepts();
     expect(fake.emitted).toEqual([]);
+  });
+
+  it('fails waiting streams and sends the browser to sign in when the handshake is refused as unauthenticated', () => {
+    const stream = record(socket.stream(request('s1')));
+    const refusal = Object.assign(new Error('Sign in to chat.'), { data: { code: 'unauthenticated' } });
+    fake.fire('connect_error', refusal);
+    fake.fire('connect_error', refusal);
+
+    expect(stream.events).toEqual([{ type: 'error', error: { code: 'unauthenticated', message: 'Sign in to chat.' } }]);
+    const signedOut: AuthSessionResponse = { mode: 'oidc', person: null, signInUrl: API_ROUTES.signIn, canSignOut: true };
+    http.expectOne(API_ROUTES.authSession).flush(signedOut);
+    expect(visited).toEqual([`${API_ROUTES.signIn}?returnTo=%2F`]);
+  });
+
+  it('sends the browser to sign in when a stream is refused because the session was signed out elsewhere', () => {
+    open();
+    const stream = record(socket.stream(request('s1')));
+    fake.fire('chat:error', { id: 's1', code: 'unauthenticated', message: 'You were signed out.' });
+
+    expect(stream.events).toEqual([{ type: 'error', error: { code: 'unauthenticated', message: 'You were signed out.' } }]);
+    const signedOut: AuthSessionResponse = { mode: 'proxy', person: null, signInUrl: '/oauth2/start', canSignOut: true };
+    http.expectOne(API_ROUTES.authSession).flush(signedOut);
+    expect(visited).toEqual(['/oauth2/start?returnTo=%2F']);
+  });
+
+  it('does not send anyone to sign in for other refusals', () => {
+    record(socket.stream(request('s1')));
+    fake.fire('connect_error', Object.assign(new Error('Too many.'), { data: { code: 'too_many_sockets' } }));
+    fake.fire('connect_error', new Error('xhr poll error'));
+
+    http.expectNone(API_ROUTES.authSession);
+    expect(visited).toEqual([]);
   });
 
   it('does not create a socket just because the keys changed', () => {

@@ -10,6 +10,7 @@ import {
 import { Observable, type Subscriber } from 'rxjs';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { API_BASE_URL } from './api-base-url';
+import { AuthRedirect } from './auth-redirect';
 
 export type ChatClientSocket = Socket<ChatServerToClientEvents, ChatClientToServerEvents>;
 export type ChatSocketOptions = Partial<ManagerOptions & SocketOptions>;
@@ -63,10 +64,11 @@ const CONNECTION_LOST = 'The connection to the chat server was interrupted. Try 
 const CONNECTION_FAILED = 'The chat server could not be reached. Check your connection and try again.';
 
 /**
- * Handshakes the server refuses on purpose, with a reason worth showing: its session store is down,
- * or this session or address already has too many chat sockets open. Retrying at once would not help.
+ * Handshakes the server refuses on purpose, with a reason worth showing: no one is signed in, its
+ * session store is down, or this session or address already has too many chat sockets open.
+ * Retrying at once would not help.
  */
-const HANDSHAKE_REFUSALS: readonly ChatErrorCode[] = ['store_unavailable', 'too_many_sockets'];
+const HANDSHAKE_REFUSALS: readonly ChatErrorCode[] = ['unauthenticated', 'store_unavailable', 'too_many_sockets'];
 
 function handshakeRefusal(code: unknown): ChatErrorCode | null {
   return HANDSHAKE_REFUSALS.find((refusal) => refusal === code) ?? null;
@@ -86,6 +88,7 @@ function handshakeRefusal(code: unknown): ChatErrorCode | null {
 export class ChatSocket {
   private readonly factory = inject(CHAT_SOCKET_FACTORY);
   private readonly baseUrl = inject(API_BASE_URL);
+  private readonly redirect = inject(AuthRedirect);
   private socket: ChatClientSocket | null = null;
   /**
    * Streams not sent yet. They wait for a connection rather than relying on socket.io's send
@@ -213,6 +216,7 @@ export class ChatSocket {
     socket.on('connect_error', (error: Error & { data?: { code?: unknown } }) => {
       this.connectedState.set(false);
       const refusal = handshakeRefusal(error.data?.code);
+      this.redirect.refused(refusal);
       if (refusal) {
         this.failWaiting(error.message, refusal);
       } else {
@@ -222,6 +226,8 @@ export class ChatSocket {
     socket.on('chat:delta', ({ id, text }) => this.running.get(id)?.next({ type: 'delta', text }));
     socket.on('chat:done', (done) => this.finish(done.id, { type: 'done', done }));
     socket.on('chat:error', ({ id, code, message, retryAfter }) => {
+      // A session can end while its socket stays open, e.g. signed out in another tab.
+      this.redirect.refused(code);
       const error: ChatStreamError = retryAfter === undefined ? { code, message } : { code, message, retryAfter };
       this.finish(id, { type: 'error', error });
     });

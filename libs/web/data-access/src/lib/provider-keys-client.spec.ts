@@ -27,19 +27,24 @@ describe('ProviderKeysClient', () => {
 
     const request = http.expectOne(API_ROUTES.providerKeys);
     expect(request.request.method).toBe('GET');
-    request.flush({ providers: [] } satisfies ProviderKeysResponse);
+    const body: ProviderKeysResponse = { providers: [], lifetimes: [{ id: 'session', label: 'This session only' }] };
+    request.flush(body);
 
-    expect(await response).toEqual({ providers: [] });
+    expect(await response).toEqual(body);
   });
 
-  it('posts the provider and key to set a session key', () => {
+  it('posts the provider and key to set a key, without a lifetime unless one is chosen', () => {
     const { client, http } = setUp();
     client.setProviderKey('openai', 'sk-proj-abcdefghijklmnop').subscribe();
+    client.setProviderKey('openai', 'sk-proj-abcdefghijklmnop', '7d').subscribe();
 
-    const request = http.expectOne(API_ROUTES.setProviderKey);
-    expect(request.request.method).toBe('POST');
-    expect(request.request.body).toEqual({ provider: 'openai', apiKey: 'sk-proj-abcdefghijklmnop' });
-    request.flush({});
+    const [byDefault, chosen] = http.match(API_ROUTES.setProviderKey);
+    expect(byDefault?.request.method).toBe('POST');
+    expect(byDefault?.request.body).toEqual({ provider: 'openai', apiKey: 'sk-proj-abcdefghijklmnop' });
+    expect(Object.keys(byDefault?.request.body ?? {})).not.toContain('lifetime');
+    expect(chosen?.request.body).toEqual({ provider: 'openai', apiKey: 'sk-proj-abcdefghijklmnop', lifetime: '7d' });
+    byDefault?.flush({});
+    chosen?.flush({});
   });
 
   it('clears one provider with {provider} and all of them with {all: true}', () => {

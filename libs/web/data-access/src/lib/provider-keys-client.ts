@@ -3,6 +3,7 @@ import { Injectable, inject } from '@angular/core';
 import {
   API_ROUTES,
   type ClearProviderKeyRequest,
+  type KeyLifetimeId,
   type ProviderId,
   type ProviderKeyStatus,
   type ProviderKeysResponse,
@@ -39,8 +40,9 @@ export class ProviderKeysClient {
     return this.http.get<ProviderKeysResponse>(this.url(API_ROUTES.providerKeys));
   }
 
-  setProviderKey(provider: ProviderId, apiKey: string): Observable<ProviderKeyStatus> {
-    const body: SetProviderKeyRequest = { provider, apiKey };
+  /** Without a lifetime the server keeps the key for its default one (the first it offers). */
+  setProviderKey(provider: ProviderId, apiKey: string, lifetime?: KeyLifetimeId): Observable<ProviderKeyStatus> {
+    const body: SetProviderKeyRequest = lifetime === undefined ? { provider, apiKey } : { provider, apiKey, lifetime };
     return this.http.post<ProviderKeyStatus>(this.url(API_ROUTES.setProviderKey), body);
   }
 

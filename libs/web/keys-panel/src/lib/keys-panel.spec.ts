@@ -7,10 +7,12 @@ import {
   API_ROUTES,
   BUILT_IN_KEY_FORMATS,
   type ApiErrorBody,
+  type KeyLifetimeOption,
   type ProviderKeyStatus,
   type ProviderKeysResponse,
   type ValidateProviderKeyResponse,
 } from '@byok/contracts';
+import { Clock } from './clock';
 import { KeysPanel } from './keys-panel';
 
 const OPENAI_KEY = 'sk-proj-Q7xW2mPz9LkT4vR8nB3cY6hJ';
@@ -23,6 +25,7 @@ function provider(overrides: Partial<ProviderKeyStatus> & Pick<ProviderKeyStatus
     lockedReason: null,
     policy: 'env-first',
     expiresAt: null,
+    lifetime: null,
     keyRequired: true,
     keyFormat: BUILT_IN_KEY_FORMATS.openai,
     ...overrides,
@@ -36,7 +39,24 @@ const openaiSession = provider({
   source: 'session',
   masked: 'sk-…Y6hJ',
   expiresAt: '2026-11-25T20:00:00.000Z',
+  lifetime: 'session',
 });
+/** Without sign-in the server offers the session only. */
+const SESSION_ONLY: KeyLifetimeOption[] = [{ id: 'session', label: 'This session only' }];
+/** A signed-in person's choice, the administrator's default first. */
+const SIGNED_IN_LIFETIMES: KeyLifetimeOption[] = [
+  { id: '7d', label: '7 days' },
+  { id: 'session', label: 'This session only' },
+  { id: '30d', label: '30 days' },
+];
+
+const NOW = new Date('2026-11-20T12:00:00.000Z');
+const HOUR = 3_600_000;
+
+function keysResponse(providers: ProviderKeyStatus[], lifetimes = SESSION_ONLY): ProviderKeysResponse {
+  return { providers, lifetimes };
+}
+
 const anthropicEnvLocked = provider({
   id: 'anthropic',
   name: 'Anthropic',
@@ -64,14 +84,18 @@ describe('KeysPanel', () => {
     return byTestId(id)?.textContent?.trim();
   }
 
-  async function render(providers: ProviderKeyStatus[], inputs: Record<string, unknown> = {}): Promise<void> {
+  async function render(
+    providers: ProviderKeyStatus[],
+    inputs: Record<string, unknown> = {},
+    lifetimes = SESSION_ONLY,
+  ): Promise<void> {
     fixture = TestBed.createComponent(KeysPanel);
     for (const [name, value] of Object.entries(inputs)) {
       fixture.componentRef.setInput(name, value);
     }
     fixture.componentInstance.keysChanged.subscribe((list) => changes.push(list));
     await fixture.whenStable();
-    http.expectOne(API_ROUTES.providerKeys).flush({ providers } satisfies ProviderKeysResponse);
+    http.expectOne(API_ROUTES.providerKeys).flush(keysResponse(providers, lifetimes));
     await fixture.whenStable();
   }
 
@@ -101,6 +125,7 @@ describe('KeysPanel', () => {
         provideHttpClient(),
         provideHttpClientTesting(),
         { provide: MATERIAL_ANIMATIONS, useValue: { animationsDisabled: true } },
+        { provide: Clock, useValue: { now: () => NOW } satisfies Clock },
       ],
     });
     http = TestBed.inject(HttpTestingController);
@@ -116,7 +141,7 @@ describe('KeysPanel', () => {
     expect(byTestId('keys-loading')?.getAttribute('role')).toBe('status');
     expect(byTestId('provider-row-openai')).toBeNull();
 
-    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openaiNone] });
+    http.expectOne(API_ROUTES.providerKeys).flush(keysResponse([openaiNone]));
     await fixture.whenStable();
 
     expect(byTestId('keys-loading')).toBeNull();
@@ -175,7 +200,7 @@ describe('KeysPanel', () => {
     await click(inDocument('confirm-clear'));
     const request = http.expectOne(API_ROUTES.clearProviderKey);
     expect(request.request.body).toEqual({ provider: 'anthropic' });
-    request.flush({ providers: [anthropicEnvLocked] } satisfies ProviderKeysResponse);
+    request.flush(keysResponse([anthropicEnvLocked]));
     await fixture.whenStable();
 
     expect(byTestId('masked-key-anthropic')).toBeNull();
@@ -234,7 +259,7 @@ describe('KeysPanel', () => {
     expect(byTestId('key-busy-openai')).not.toBeNull();
     expect(byTestId<HTMLButtonElement>('validate-key-openai')?.disabled).toBe(true);
 
-    request.flush({ providers: [openaiNone] } satisfies ProviderKeysResponse);
+    request.flush(keysResponse([openaiNone]));
     await fixture.whenStable();
 
     expect(text('key-source-openai')).toBe('none');
@@ -288,7 +313,7 @@ describe('KeysPanel', () => {
     expect(byTestId<HTMLInputElement>('key-input-openai')?.value).toBe('');
     expect(byTestId<HTMLButtonElement>('set-key-openai')?.disabled).toBe(false);
     expect(changes).toEqual([[openaiSession, anthropicEnvLocked]]);
-    expect(announce).toHaveBeenCalledWith('OpenAI key saved. It is kept in your session only.', 'polite');
+    expect(announce).toHaveBeenCalledWith('OpenAI key saved. Your key expires when the session ends.', 'polite');
     expect(document.querySelector('mat-snack-bar-container')?.textContent).toContain('OpenAI key saved');
   });
 
@@ -380,7 +405,7 @@ describe('KeysPanel', () => {
     fixture.componentRef.setInput('apiBaseUrl', '/byok');
     await fixture.whenStable();
 
-    http.expectOne(`/byok${API_ROUTES.providerKeys}`).flush({ providers: [] });
+    http.expectOne(`/byok${API_ROUTES.providerKeys}`).flush(keysResponse([]));
     await fixture.whenStable();
     expect(text('keys-empty')).toContain('No providers');
   });
@@ -399,7 +424,7 @@ describe('KeysPanel', () => {
       button.textContent?.includes('Try again'),
     );
     await click(retry ?? null);
-    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openaiNone] });
+    http.expectOne(API_ROUTES.providerKeys).flush(keysResponse([openaiNone]));
     await fixture.whenStable();
 
     expect(text('key-source-openai')).toBe('none');
@@ -415,7 +440,7 @@ describe('KeysPanel', () => {
     await click(inDocument('confirm-clear'));
     const request = http.expectOne(API_ROUTES.clearProviderKey);
     expect(request.request.body).toEqual({ all: true });
-    request.flush({ providers: [openaiNone, anthropicEnvLocked] } satisfies ProviderKeysResponse);
+    request.flush(keysResponse([openaiNone, anthropicEnvLocked]));
     await fixture.whenStable();
 
     expect(byTestId('clear-all-keys')).toBeNull();
@@ -442,11 +467,119 @@ describe('KeysPanel', () => {
     const request = http.expectOne(API_ROUTES.clearProviderKey);
     expect(request.request.body).toEqual({ all: true });
     const cleared = [openaiNone, provider({ id: 'anthropic', name: 'Anthropic' })];
-    request.flush({ providers: cleared });
+    request.flush(keysResponse(cleared));
     await fixture.whenStable();
 
     expect(text('key-source-openai')).toBe('none');
     expect(text('key-source-anthropic')).toBe('none');
     expect(changes).toEqual([cleared]);
+  });
+
+  describe('key lifetimes', () => {
+    async function setOpenAiKey(): Promise<ReturnType<HttpTestingController['expectOne']>> {
+      await type('openai', OPENAI_KEY);
+      await click(byTestId('set-key-openai'));
+      return http.expectOne(API_ROUTES.setProviderKey);
+    }
+
+    it('offers no lifetime picker when the session is the only lifetime, and sets the key without one', async () => {
+      await render([openaiNone]);
+
+      expect(byTestId('key-lifetime-openai')).toBeNull();
+      const request = await setOpenAiKey();
+      expect(Object.keys(request.request.body ?? {})).not.toContain('lifetime');
+      request.flush(openaiSession);
+      await fixture.whenStable();
+    });
+
+    it('gives each editable row a labelled, explained picker that starts at the first lifetime and is sent with Set', async () => {
+      await render([openaiNone, anthropicEnvLocked], {}, SIGNED_IN_LIFETIMES);
+      const picker = byTestId('key-lifetime-openai');
+
+      expect(byTestId('key-lifetime-anthropic')).toBeNull();
+      expect(picker?.textContent).toContain('7 days');
+      const labelIds = picker?.getAttribute('aria-labelledby')?.split(' ') ?? [];
+      const label = labelIds.map((id) => document.getElementById(id)?.textContent ?? '').join(' ');
+      expect(label.replace(/\s+/g, ' ')).toContain('Keep your OpenAI key for');
+      const hintId = 'byok-key-lifetime-hint-openai';
+      expect(picker?.getAttribute('aria-describedby')?.split(' ')).toContain(hintId);
+      expect(document.getElementById(hintId)?.textContent?.trim()).toBe(
+        '“This session only” keys are forgotten when you sign out; longer ones stay until they expire and follow you to any browser where you sign in.',
+      );
+
+      const request = await setOpenAiKey();
+      expect(request.request.body).toEqual({ provider: 'openai', apiKey: OPENAI_KEY, lifetime: '7d' });
+      request.flush({ ...openaiSession, source: 'user', lifetime: '7d', expiresAt: new Date(NOW.getTime() + 168 * HOUR).toISOString() });
+      await fixture.whenStable();
+    });
+
+    it('sends the lifetime chosen, and says when the new key expires', async () => {
+      const announce = vi.spyOn(TestBed.inject(LiveAnnouncer), 'announce');
+      await render([openaiNone], {}, SIGNED_IN_LIFETIMES);
+
+      await click(byTestId('key-lifetime-openai'));
+      const options = Array.from(document.querySelectorAll<HTMLElement>('mat-option'));
+      expect(options.map((option) => option.textContent?.trim())).toEqual(['7 days', 'This session only', '30 days']);
+      await click(options.find((option) => option.textContent?.includes('30 days')) ?? null);
+      expect(byTestId('key-lifetime-openai')?.textContent).toContain('30 days');
+
+      const request = await setOpenAiKey();
+      expect(request.request.body).toEqual({ provider: 'openai', apiKey: OPENAI_KEY, lifetime: '30d' });
+      const expiresAt = new Date(NOW.getTime() + 30 * 24 * HOUR - 2_000).toISOString();
+      request.flush({ ...openaiSession, source: 'user', lifetime: '30d', expiresAt });
+      await fixture.whenStable();
+
+      expect(text('key-source-openai')).toBe('ACCOUNT');
+      expect(text('key-expiry-openai')).toBe('Your key expires in 30 days.');
+      expect(announce).toHaveBeenCalledWith('OpenAI key saved. Your key expires in 30 days.', 'polite');
+    });
+
+    it.each([
+      ['7d', 6 * 24 + 1, SIGNED_IN_LIFETIMES, 'Your key expires in 6 days.'],
+      ['12h', 5, SIGNED_IN_LIFETIMES, 'Your key expires in 5 hours.'],
+      ['1d', 0.5, SIGNED_IN_LIFETIMES, 'Your key expires in 30 minutes.'],
+      ['1d', -1, SIGNED_IN_LIFETIMES, 'Your key has expired.'],
+      ['session', 8, SIGNED_IN_LIFETIMES, 'Your key expires when you sign out or the session ends.'],
+      ['session', 8, SESSION_ONLY, 'Your key expires when the session ends.'],
+    ])('says a key set for %s with %d hours left lapses: "%s"', async (lifetime, hoursLeft, lifetimes, sentence) => {
+      const expiresAt = new Date(NOW.getTime() + hoursLeft * HOUR).toISOString();
+      const stored = { ...openaiSession, source: lifetime === 'session' ? 'session' : 'user', lifetime, expiresAt } as const;
+      await render([stored], {}, lifetimes);
+
+      expect(text('key-expiry-openai')).toBe(sentence);
+    });
+
+    it('says nothing about expiry without a stored key', async () => {
+      await render([openaiNone, anthropicEnvLocked], {}, SIGNED_IN_LIFETIMES);
+
+      expect(byTestId('key-expiry-openai')).toBeNull();
+      expect(byTestId('key-expiry-anthropic')).toBeNull();
+    });
+
+    it('shows a key kept beyond the session as ACCOUNT, in use, and explains ACCOUNT once sign-in offers it', async () => {
+      const openaiAccount = provider({
+        id: 'openai',
+        name: 'OpenAI',
+        source: 'user',
+        masked: 'sk-…Y6hJ',
+        lifetime: '30d',
+        expiresAt: new Date(NOW.getTime() + 72 * HOUR).toISOString(),
+      });
+      await render([openaiAccount], {}, SIGNED_IN_LIFETIMES);
+
+      expect(text('key-source-openai')).toBe('ACCOUNT');
+      expect(byTestId('key-unused-openai')).toBeNull();
+      const info = (text('keys-info') ?? '').replace(/\s+/g, ' ');
+      expect(info).toContain('SESSION is a key you entered for this session only; ACCOUNT is one you keep beyond it');
+      expect(info).toContain('for as long as you choose');
+    });
+
+    it('keeps the explanation of sources as it was without sign-in', async () => {
+      await render([openaiNone]);
+
+      const info = (text('keys-info') ?? '').replace(/\s+/g, ' ');
+      expect(info).toContain('SESSION is a key you entered; none means there is no key yet.');
+      expect(info).not.toContain('ACCOUNT');
+    });
   });
 });

@@ -25,7 +25,7 @@ import {
 } from '@angular/material/expansion';
 import { MatIcon } from '@angular/material/icon';
 import { MatProgressSpinner } from '@angular/material/progress-spinner';
-import type { ProviderId, ProviderKeyStatus } from '@byok/contracts';
+import type { KeyLifetimeOption, ProviderId, ProviderKeyStatus } from '@byok/contracts';
 import { API_BASE_URL, ProviderKeysClient, apiErrorMessage } from '@byok/web/data-access';
 import { filter, finalize, switchMap, type Subscription } from 'rxjs';
 import { confirmClear } from './confirm-clear-dialog';
@@ -34,7 +34,11 @@ import { ProviderKeyRow } from './provider-key-row';
 
 type PanelState =
   | { readonly status: 'loading' }
-  | { readonly status: 'loaded'; readonly providers: readonly ProviderKeyStatus[] }
+  | {
+      readonly status: 'loaded';
+      readonly providers: readonly ProviderKeyStatus[];
+      readonly lifetimes: readonly KeyLifetimeOption[];
+    }
   | { readonly status: 'error'; readonly message: string };
 
 /**
@@ -85,6 +89,12 @@ export class KeysPanel {
     const state = this.state();
     return state.status === 'loaded' ? state.providers : [];
   });
+  protected readonly lifetimes = computed(() => {
+    const state = this.state();
+    return state.status === 'loaded' ? state.lifetimes : [];
+  });
+  /** Only a signed-in person is offered lifetimes beyond the session. */
+  protected readonly offersLongerLifetimes = computed(() => this.lifetimes().length > 1);
   protected readonly summary = computed(() => {
     const providers = this.providers();
     if (providers.length === 0) {
@@ -125,7 +135,8 @@ export class KeysPanel {
       .getProviderKeys()
       .pipe(takeUntilDestroyed(this.destroyRef))
       .subscribe({
-        next: (response) => this.state.set({ status: 'loaded', providers: response.providers }),
+        next: (response) =>
+          this.state.set({ status: 'loaded', providers: response.providers, lifetimes: response.lifetimes }),
         error: (error: unknown) => this.state.set({ status: 'error', message: apiErrorMessage(error) }),
       });
   }
@@ -161,8 +172,9 @@ export class KeysPanel {
       });
   }
 
+  /** Setting or clearing keys never changes the lifetimes on offer, which follow sign-in. */
   private replaceAll(providers: ProviderKeyStatus[]): void {
-    this.state.set({ status: 'loaded', providers });
+    this.state.set({ status: 'loaded', providers, lifetimes: this.lifetimes() });
     this.keysChanged.emit(providers);
   }
 }

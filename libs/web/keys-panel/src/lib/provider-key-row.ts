@@ -1,4 +1,3 @@
-import { DatePipe } from '@angular/common';
 import {
   ChangeDetectionStrategy,
   Component,
@@ -10,6 +9,7 @@ import {
   effect,
   inject,
   input,
+  linkedSignal,
   output,
   signal,
   viewChild,
@@ -18,22 +18,35 @@ import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { FormControl, FormGroup, ReactiveFormsModule } from '@angular/forms';
 import { MatButton, MatIconButton } from '@angular/material/button';
 import { MatChip, MatChipSet } from '@angular/material/chips';
+import { MatOption } from '@angular/material/core';
 import { MatDialog } from '@angular/material/dialog';
 import { MatError, MatFormField, MatHint, MatLabel, MatSuffix } from '@angular/material/form-field';
 import { MatIcon } from '@angular/material/icon';
 import { MatInput } from '@angular/material/input';
 import { MatProgressSpinner } from '@angular/material/progress-spinner';
+import { MatSelect } from '@angular/material/select';
 import {
+  SESSION_KEY_LIFETIME,
   checkKeyFormat,
+  type KeyLifetimeId,
+  type KeyLifetimeOption,
   type ProviderId,
   type ProviderKeyStatus,
   type ValidateProviderKeyResponse,
 } from '@byok/contracts';
 import { ProviderKeysClient, apiErrorMessage } from '@byok/web/data-access';
 import { filter, finalize, switchMap, type Observable } from 'rxjs';
+import { Clock } from './clock';
 import { confirmClear } from './confirm-clear-dialog';
 import { KeyNotifier } from './key-notifier';
-import { KEY_POLICY_DESCRIPTIONS, KEY_SOURCE_LABELS, VALIDATION_FAILURE_MESSAGES, storedKeyUnusedMessage } from './labels';
+import { keyExpirySentence } from './key-expiry';
+import {
+  KEY_POLICY_DESCRIPTIONS,
+  KEY_SOURCE_LABELS,
+  VALIDATION_FAILURE_MESSAGES,
+  lifetimeHint,
+  storedKeyUnusedMessage,
+} from './labels';
 
 type Operation = 'set' | 'validate' | 'clear';
 
@@ -53,7 +66,6 @@ interface ValidationResult {
   selector: 'byok-provider-key-row',
   changeDetection: ChangeDetectionStrategy.OnPush,
   imports: [
-    DatePipe,
     MatButton,
     MatChip,
     MatChipSet,
@@ -64,7 +76,9 @@ interface ValidationResult {
     MatIconButton,
     MatInput,
     MatLabel,
+    MatOption,
     MatProgressSpinner,
+    MatSelect,
     MatSuffix,
     ReactiveFormsModule,
   ],
@@ -78,6 +92,8 @@ interface ValidationResult {
 })
 export class ProviderKeyRow {
   readonly status = input.required<ProviderKeyStatus>();
+  /** How long a key may be kept, the default first, as GET /api/providers/keys lists them. */
+  readonly lifetimes = input.required<readonly KeyLifetimeOption[]>();
   /** The provider's new status after its key was set. */
   readonly saved = output<ProviderKeyStatus>();
   /** Every provider's status after this provider's key was cleared. */
@@ -88,6 +104,7 @@ export class ProviderKeyRow {
   private readonly notifier = inject(KeyNotifier);
   private readonly destroyRef = inject(DestroyRef);
   private readonly injector = inject(Injector);
+  private readonly clock = inject(Clock);
   private readonly keyInput = viewChild.required<ElementRef<HTMLInputElement>>('keyInput');
   private readonly heading = viewChild.required<ElementRef<HTMLElement>>('heading');
 
@@ -111,6 +128,16 @@ export class ProviderKeyRow {
   /** A locked provider without a key has nothing to check. */
   protected readonly canValidate = computed(() => this.status().editable || this.status().source !== 'none');
   protected readonly storedKeyUnused = computed(() => storedKeyUnusedMessage(this.status()));
+  /** Without sign-in the server offers the session only, and there is nothing to choose. */
+  protected readonly offersLifetimes = computed(() => this.lifetimes().length > 1);
+  protected readonly showsLifetimePicker = computed(() => this.status().editable && this.offersLifetimes());
+  /** Back to the server's default whenever its list changes. */
+  protected readonly chosenLifetime = linkedSignal<KeyLifetimeId>(() => this.lifetimes()[0]?.id ?? SESSION_KEY_LIFETIME);
+  protected readonly lifetimeHint = computed(() => lifetimeHint(this.lifetimes()));
+  /** Read when the status changes; an open panel does not tick, which "in 6 days" does not need. */
+  protected readonly expiry = computed(() =>
+    keyExpirySentence(this.status(), this.clock.now(), this.offersLifetimes()),
+  );
 
   constructor() {
     // A locked provider's field is shown disabled, so the reason for the lock stays next to it.
@@ -154,13 +181,15 @@ export class ProviderKeyRow {
     if (!this.passesFormatCheck(apiKey)) {
       return;
     }
-    this.run('set', this.client.setProviderKey(status.id, apiKey)).subscribe({
+    const lifetime = this.offersLifetimes() ? this.chosenLifetime() : undefined;
+    this.run('set', this.client.setProviderKey(status.id, apiKey, lifetime)).subscribe({
       next: (updated) => {
         // The key is not kept once the server has it.
         this.keyControl.reset();
         this.revealed.set(false);
         this.saved.emit(updated);
-        this.notifier.notify(`${status.name} key saved. It is kept in your session only.`);
+        const expiry = keyExpirySentence(updated, this.clock.now(), this.offersLifetimes());
+        this.notifier.notify(expiry === null ? `${status.name} key saved.` : `${status.name} key saved. ${expiry}`);
       },
       error: (error: unknown) => this.apiError.set(apiErrorMessage(error)),
     });

@@ -8,6 +8,7 @@ import {
   API_ROUTES,
   BUILT_IN_KEY_FORMATS,
   type ApiErrorBody,
+  type KeyLifetimeOption,
   type ProviderKeyStatus,
   type ProviderKeysResponse,
   type ProviderModelsResponse,
@@ -26,11 +27,14 @@ function provider(overrides: Partial<ProviderKeyStatus> & Pick<ProviderKeyStatus
     lockedReason: null,
     policy: 'env-first',
     expiresAt: null,
+    lifetime: null,
     keyRequired: true,
     keyFormat: BUILT_IN_KEY_FORMATS.openai,
     ...overrides,
   };
 }
+
+const SESSION_ONLY: KeyLifetimeOption[] = [{ id: 'session', label: 'This session only' }];
 
 const openai = provider({ id: 'openai', name: 'OpenAI', source: 'session', masked: 'sk-…Y6hJ' });
 const anthropic = provider({ id: 'anthropic', name: 'Anthropic', source: 'env' });
@@ -67,7 +71,7 @@ describe('ChatPage', () => {
     ],
   ): Promise<void> {
     await stable();
-    http.expectOne(API_ROUTES.providerKeys).flush({ providers } satisfies ProviderKeysResponse);
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers, lifetimes: SESSION_ONLY } satisfies ProviderKeysResponse);
     await stable();
     const first = providers.find((candidate) => candidate.source !== 'none') ?? providers[0];
     if (first) {
@@ -121,7 +125,7 @@ describe('ChatPage', () => {
     await stable();
 
     expect(byTestId('providers-loading')?.textContent).toContain('Loading providers');
-    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [] } satisfies ProviderKeysResponse);
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [], lifetimes: SESSION_ONLY } satisfies ProviderKeysResponse);
     await stable();
 
     expect(byTestId('providers-empty')?.textContent).toContain('No providers are configured');
@@ -159,7 +163,7 @@ describe('ChatPage', () => {
 
   it('shows why the model list failed and still lets the user type a model id', async () => {
     await stable();
-    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [gemini] });
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [gemini], lifetimes: SESSION_ONLY });
     await stable();
     const body: ApiErrorBody = { statusCode: 400, code: 'no_key', message: 'Google Gemini needs an API key.' };
     http.expectOne(modelsPath('gemini')).flush(body, { status: 400, statusText: 'Bad Request' });
@@ -206,7 +210,7 @@ describe('ChatPage', () => {
     expect(byTestId('assistant-message')?.getAttribute('aria-busy')).toBe('false');
     expect(announce).toHaveBeenCalledWith('Answer complete.', 'polite');
     // The socket cannot renew the session cookie; a quiet HTTP refresh after each answer does.
-    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini] } satisfies ProviderKeysResponse);
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini], lifetimes: SESSION_ONLY } satisfies ProviderKeysResponse);
   });
 
   it('says "via server key" for an answer served with the server key', async () => {
@@ -217,7 +221,22 @@ describe('ChatPage', () => {
     await stable();
 
     expect(byTestId('credential-source')?.textContent?.trim()).toBe('via server key');
-    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini] } satisfies ProviderKeysResponse);
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini], lifetimes: SESSION_ONLY } satisfies ProviderKeysResponse);
+  });
+
+  it("names a key kept with the signed-in person's account in the picker, its hint and the answer", async () => {
+    const openaiAccount = { ...openai, source: 'user', lifetime: '30d' } as const;
+    await loadPage([openaiAccount, anthropic]);
+
+    expect(byTestId('provider-select')?.textContent).toContain('OpenAI · your account key');
+    expect(byTestId('provider-key-source')?.textContent?.trim()).toBe('Uses the key you keep with your account.');
+    await ask('Hi');
+    socket.delta('Hi!');
+    socket.done('user');
+    await stable();
+
+    expect(byTestId('credential-source')?.textContent?.trim()).toBe('via account key');
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openaiAccount, anthropic], lifetimes: SESSION_ONLY });
   });
 
   it('sends on Enter but not on Shift+Enter', async () => {
@@ -240,7 +259,7 @@ describe('ChatPage', () => {
     socket.delta('1');
     socket.done('session');
     await stable();
-    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini] } satisfies ProviderKeysResponse);
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini], lifetimes: SESSION_ONLY } satisfies ProviderKeysResponse);
 
     await ask('Two?');
 
@@ -286,7 +305,7 @@ describe('ChatPage', () => {
     byTestId('open-settings-from-error')?.click();
     await stable();
     expect(open).toHaveBeenCalledWith(SettingsDialog, expect.objectContaining({ data: { focusProvider: 'openai' } }));
-    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini] });
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini], lifetimes: SESSION_ONLY });
   });
 
   it('does not offer settings for errors a key cannot fix', async () => {

@@ -28,6 +28,7 @@ type ModelsState =
 const SOURCE_CAPTIONS: Record<KeySource, string> = {
   env: 'server key',
   session: 'your session key',
+  user: 'your account key',
   none: 'no key',
 };
 

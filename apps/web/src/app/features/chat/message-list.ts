@@ -16,6 +16,7 @@ import type { ChatTurn } from './chat-session';
 const CREDENTIAL_CAPTIONS: Record<KeySource, string> = {
   env: 'via server key',
   session: 'via session key',
+  user: 'via account key',
   none: 'without a key',
 };
 

@@ -4,7 +4,7 @@ import { ApplicationRef } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { MATERIAL_ANIMATIONS } from '@angular/material/core';
 import { MatDialog } from '@angular/material/dialog';
-import { API_ROUTES, BUILT_IN_KEY_FORMATS, type ProviderKeyStatus } from '@byok/contracts';
+import { API_ROUTES, BUILT_IN_KEY_FORMATS, type KeyLifetimeOption, type ProviderKeyStatus } from '@byok/contracts';
 import { ProviderKeysStore } from '../../core/provider-keys-store';
 import { openSettingsDialog } from './settings-dialog';
 
@@ -16,11 +16,14 @@ function provider(overrides: Partial<ProviderKeyStatus> & Pick<ProviderKeyStatus
     lockedReason: null,
     policy: 'env-first',
     expiresAt: null,
+    lifetime: null,
     keyRequired: true,
     keyFormat: BUILT_IN_KEY_FORMATS.openai,
     ...overrides,
   };
 }
+
+const SESSION_ONLY: KeyLifetimeOption[] = [{ id: 'session', label: 'This session only' }];
 
 describe('SettingsDialog', () => {
   let http: HttpTestingController;
@@ -54,6 +57,7 @@ describe('SettingsDialog', () => {
         provider({ id: 'openai', name: 'OpenAI', source: 'env' }),
         provider({ id: 'gemini', name: 'Google Gemini', keyFormat: BUILT_IN_KEY_FORMATS.gemini }),
       ],
+      lifetimes: SESSION_ONLY,
     });
     await settle();
 
@@ -69,7 +73,7 @@ describe('SettingsDialog', () => {
     openSettingsDialog(TestBed.inject(MatDialog));
     await settle();
     const openai = provider({ id: 'openai', name: 'OpenAI', source: 'session', masked: 'sk-…Y6hJ' });
-    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai] });
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai], lifetimes: SESSION_ONLY });
     await settle();
 
     inDocument('clear-key-openai')?.click();
@@ -77,7 +81,7 @@ describe('SettingsDialog', () => {
     inDocument('confirm-clear')?.click();
     await settle();
     const cleared = [provider({ id: 'openai', name: 'OpenAI' })];
-    http.expectOne(API_ROUTES.clearProviderKey).flush({ providers: cleared });
+    http.expectOne(API_ROUTES.clearProviderKey).flush({ providers: cleared, lifetimes: SESSION_ONLY });
     await settle();
 
     expect(changes).toEqual([cleared]);
