@@ -4,25 +4,26 @@ import { describeWithTool } from './support/required-tool';
 import {
   apiSettings,
   COMPOSE_FILE,
+  environmentOf,
   interpolatedVariables,
   isApiSetting,
   loadCompose,
+  OAUTH2_PROXY_COMPOSE_FILE,
+  OIDC_COMPOSE_FILE,
   parseEnvFile,
   readText,
   ROOT,
-  type ComposeService,
 } from './support/workspace';
 
 const compose = loadCompose();
 const services = compose.services;
 const apiServices = Object.keys(services).filter((name) => /^api-\d+$/.test(name));
 
+/** The sign-in overrides, each used on top of docker-compose.yml; .env serves them too. */
+const SIGN_IN_COMPOSE_FILES = [OAUTH2_PROXY_COMPOSE_FILE, OIDC_COMPOSE_FILE];
+
 /** Variables that only docker-compose.yml itself uses; they never reach the API. */
 const COMPOSE_ONLY = ['REDIS_PASSWORD', 'HTTP_PORT', 'HTTPS_PORT', 'TLS_CERT_DIR'];
-
-function environment(service: ComposeService): Record<string, string> {
-  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([name, value]) => [name, String(value ?? '')]));
-}
 
 function dockerComposeAvailable(): boolean {
   return spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
@@ -56,19 +57,19 @@ describe('docker-compose.yml', () => {
     expect(mountPoint).toBe('/data');
     expect(Object.keys(compose.volumes ?? {})).toContain(volume);
     // redis-cli authenticates with REDISCLI_AUTH, so the ping cannot pass without the password.
-    expect(environment(redis)['REDISCLI_AUTH']).toMatch(/^\$\{REDIS_PASSWORD[:?}]/);
+    expect(environmentOf(redis)['REDISCLI_AUTH']).toMatch(/^\$\{REDIS_PASSWORD[:?}]/);
     expect(JSON.stringify(redis.healthcheck?.test)).toMatch(/redis-cli ping/);
   });
 
   it('passes the API instances only settings the API reads', () => {
     for (const api of apiServices) {
-      const unknown = Object.keys(environment(services[api])).filter((name) => !isApiSetting(name));
+      const unknown = Object.keys(environmentOf(services[api])).filter((name) => !isApiSetting(name));
       expect({ api, unknown }).toEqual({ api, unknown: [] });
     }
   });
 
   it('gives every API instance the same Redis (with its password), secrets and one trusted proxy hop', () => {
-    const [first, ...others] = apiServices.map((api) => environment(services[api]));
+    const [first, ...others] = apiServices.map((api) => environmentOf(services[api]));
     for (const other of others) expect(other).toEqual(first);
     expect(first['NODE_ENV']).toBe('production');
     expect(first['REDIS_URL']).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]*\}@redis:6379\/\d+$/);
@@ -99,21 +100,42 @@ describe('docker-compose.yml', () => {
 
 describe('.env.example', () => {
   const example = parseEnvFile(readText('.env.example'));
-  const composeText = readText(COMPOSE_FILE);
-  // Settings compose sets itself rather than passing through the same-named variable of .env.
-  const fixedByCompose = Object.entries(environment(services[apiServices[0]]))
-    .filter(([name, value]) => !new RegExp(`^\\$\\{${name}(:[-?][^}]*)?\\}$`).test(value))
-    .map(([name]) => name);
+  const composeFiles = [COMPOSE_FILE, ...SIGN_IN_COMPOSE_FILES];
+  const interpolated = new Set(composeFiles.flatMap((file) => [...interpolatedVariables(readText(file))]));
+  // Settings a compose file sets itself rather than passing through the same-named variable of .env.
+  const fixedByCompose = [
+    ...new Set(
+      composeFiles.flatMap((file) =>
+        Object.entries(environmentOf(loadCompose(file).services[apiServices[0]]))
+          .filter(([name, value]) => !new RegExp(`^\\$\\{${name}(:[-?][^}]*)?\\}$`).test(value))
+          .map(([name]) => name),
+      ),
+    ),
+  ];
   const fixedByImage = [...envOf(stage(parseDockerfile(readText('docker/Dockerfile')).stages, 'api')).keys()];
+  // oauth2-proxy's settings: they configure its container, never the API.
+  const oauth2ProxyOnly = [...interpolatedVariables(readText(OAUTH2_PROXY_COMPOSE_FILE))].filter((name) =>
+    name.startsWith('OAUTH2_PROXY_'),
+  );
 
-  it('lists exactly the variables docker-compose.yml interpolates', () => {
-    expect([...example.keys()].sort()).toEqual([...interpolatedVariables(composeText)].sort());
+  it('lists exactly the variables docker-compose.yml and the sign-in overrides interpolate', () => {
+    expect([...example.keys()].sort()).toEqual([...interpolated].sort());
   });
 
   it('holds only API settings and the compose-only ones, with no secret filled in', () => {
-    const unknown = [...example.keys()].filter((name) => !isApiSetting(name) && !COMPOSE_ONLY.includes(name));
+    const unknown = [...example.keys()].filter(
+      (name) => !isApiSetting(name) && !COMPOSE_ONLY.includes(name) && !oauth2ProxyOnly.includes(name),
+    );
     expect(unknown).toEqual([]);
-    for (const secret of ['REDIS_PASSWORD', 'SESSION_SECRET', 'KEYSTORE_SECRETS']) expect(example.get(secret)).toBe('');
+    const secrets = [
+      'REDIS_PASSWORD',
+      'SESSION_SECRET',
+      'KEYSTORE_SECRETS',
+      'OIDC_CLIENT_SECRET',
+      'OAUTH2_PROXY_CLIENT_SECRET',
+      'OAUTH2_PROXY_COOKIE_SECRET',
+    ];
+    for (const secret of secrets) expect({ secret, value: example.get(secret) }).toEqual({ secret, value: '' });
   });
 
   it('covers every API setting, except those the deployment fixes itself', () => {
@@ -121,7 +143,16 @@ describe('.env.example', () => {
       .SETTINGS.map((setting) => setting.name)
       .filter((name) => !example.has(name) && !fixedByCompose.includes(name) && !fixedByImage.includes(name));
     expect(missing).toEqual([]);
-    expect(fixedByCompose.sort()).toEqual(['NODE_ENV', 'REDIS_URL', 'TRUST_PROXY']);
+    expect(fixedByCompose.sort()).toEqual([
+      'AUTH_MODE',
+      'AUTH_PROXY_EMAIL_HEADER',
+      'AUTH_PROXY_GROUPS_HEADER',
+      'AUTH_PROXY_SIGN_IN_URL',
+      'AUTH_PROXY_USER_HEADER',
+      'NODE_ENV',
+      'REDIS_URL',
+      'TRUST_PROXY',
+    ]);
   });
 });
 

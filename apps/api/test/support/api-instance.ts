@@ -22,7 +22,8 @@ export class ApiInstance {
     private readonly connections: Set<Socket>,
   ) {}
 
-  static async start(env: Record<string, string | undefined> = {}): Promise<ApiInstance> {
+  /** `port`: a fixed loopback port, where something must know the URL before the API starts (an IdP's redirect URI). */
+  static async start(env: Record<string, string | undefined> = {}, port = 0): Promise<ApiInstance> {
     for (const [name, value] of Object.entries(env)) {
       if (name.endsWith('_API_KEY')) leakAudit.registerKey(value);
     }
@@ -39,10 +40,10 @@ export class ApiInstance {
       connections.add(socket);
       socket.once('close', () => connections.delete(socket));
     });
-    await app.listen(0, '127.0.0.1');
+    await app.listen(port, '127.0.0.1');
     const address = app.getHttpServer().address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    return new ApiInstance(app, `http://127.0.0.1:${port}`, logs, connections);
+    const listening = typeof address === 'object' && address ? address.port : 0;
+    return new ApiInstance(app, `http://127.0.0.1:${listening}`, logs, connections);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { API_ROUTES, XSRF_COOKIE_NAME, XSRF_HEADER_NAME } from '@byok/contracts';
+import { Agent, fetch as fetchFrom } from 'undici';
 import { leakAudit } from './leak-audit';
 
 export interface ClientResponse<T = unknown> {
@@ -17,7 +18,26 @@ export class BrowserClient {
   /** Every response body this client received, for scanning them for key text. */
   readonly received: string[] = [];
 
-  constructor(public baseUrl: string) {}
+  private readonly source: Agent | null;
+
+  /**
+   * `options.headers` go with every request (an auth proxy's identity headers); `options.localAddress`
+   * is the loopback address requests come from (127.0.0.2 …), to be a peer TRUST_PROXY does or does not name.
+   */
+  constructor(
+    public baseUrl: string,
+    readonly options: { headers?: Record<string, string>; localAddress?: string } = {},
+  ) {
+    this.source = options.localAddress ? new Agent({ connect: { localAddress: options.localAddress } }) : null;
+  }
+
+  /** Adds cookies as a `Cookie` header gives them (what a sign-in left behind). */
+  adoptCookies(cookieHeader: string): void {
+    for (const pair of cookieHeader.split(/;\s*/)) {
+      const separator = pair.indexOf('=');
+      if (separator > 0) this.cookies.set(pair.slice(0, separator), decodeURIComponent(pair.slice(separator + 1)));
+    }
+  }
 
   get<T = unknown>(path: string, headers: Record<string, string> = {}): Promise<ClientResponse<T>> {
     return this.request<T>('GET', path, undefined, headers);
@@ -44,16 +64,19 @@ export class BrowserClient {
   ): Promise<ClientResponse<T>> {
     leakAudit.registerKeysInBody(body);
     const xsrf = this.cookies.get(XSRF_COOKIE_NAME);
-    const response = await fetch(`${this.baseUrl}${path}`, {
+    const init = {
       method,
       body,
-      redirect: 'manual',
+      redirect: 'manual' as const,
       headers: {
+        ...this.options.headers,
         ...(this.cookies.size > 0 ? { cookie: this.cookieHeader() } : {}),
         ...(xsrf && method !== 'GET' ? { [XSRF_HEADER_NAME]: xsrf } : {}),
         ...headers,
       },
-    });
+    };
+    const url = `${this.baseUrl}${path}`;
+    const response = this.source ? await fetchFrom(url, { ...init, dispatcher: this.source }) : await fetch(url, init);
     for (const setCookie of response.headers.getSetCookie()) {
       const [pair] = setCookie.split(';');
       const separator = pair.indexOf('=');

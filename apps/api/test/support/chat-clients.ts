@@ -28,7 +28,9 @@ export async function connectChat(client: BrowserClient, headers: Record<string,
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
-    extraHeaders: { cookie: client.cookieHeader(), ...headers },
+    extraHeaders: { ...client.options.headers, cookie: client.cookieHeader(), ...headers },
+    // engine.io-client hands this to ws: the handshake comes from the client's source address, as its HTTP requests do.
+    ...(client.options.localAddress ? { localAddress: client.options.localAddress } : {}),
   });
   socket.onAny((event: string, ...args: unknown[]) => leakAudit.payload('socket', JSON.stringify([event, ...args])));
   socket.onAnyOutgoing((event: string, ...args: unknown[]) => leakAudit.registerKey(JSON.stringify([event, ...args])));

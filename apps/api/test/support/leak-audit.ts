@@ -66,6 +66,19 @@ export const leakAudit = {
     for (const match of text.match(KEY_LIKE) ?? []) append(`keys/${process.pid}.txt`, `${match}\n`);
   },
 
+  /** A secret that is not key-shaped (an OIDC client secret, an authorization code): searched for everywhere, like a key. */
+  registerSecret(text: string): void {
+    append(`keys/${process.pid}.txt`, `${text}\n`);
+  },
+
+  /**
+   * What identifies a person (an email, a display name): the API shows it to the person
+   * themselves, so it may be in responses, but never in a log line or a Redis value.
+   */
+  registerPersonal(text: string): void {
+    append(`personal/${process.pid}.txt`, `${text}\n`);
+  },
+
   /** Key-like text anywhere in a request body the tests send, registered before the request leaves. */
   registerKeysInBody(body: string | undefined): void {
     if (body) this.registerKey(body);

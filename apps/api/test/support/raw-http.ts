@@ -14,13 +14,23 @@ export interface RawResponse {
 export function rawRequest(
   baseUrl: string,
   path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  /** `localAddress`: the loopback address to send from (127.0.0.2 …), to be a peer TRUST_PROXY does or does not name. */
+  options: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string } = {},
 ): Promise<RawResponse> {
   const url = new URL(baseUrl);
   leakAudit.registerKeysInBody(options.body);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, path, method: options.method ?? 'GET', headers: options.headers, setHost: false, agent: false },
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        setHost: false,
+        agent: false,
+        localAddress: options.localAddress,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -46,21 +46,40 @@ export interface ComposeService {
   depends_on?: Record<string, { condition: string }> | string[];
   ports?: string[];
   volumes?: string[];
-  networks?: string[] | Record<string, unknown>;
+  networks?: string[] | Record<string, { ipv4_address?: string } | null>;
+  user?: string;
+  read_only?: boolean;
+  cap_drop?: string[];
+  security_opt?: string[];
+}
+
+export interface ComposeNetwork {
+  internal?: boolean;
+  ipam?: { config?: { subnet?: string; ip_range?: string }[] };
 }
 
 export interface ComposeFile {
   services: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
-  networks?: Record<string, { internal?: boolean } | null>;
+  networks?: Record<string, ComposeNetwork | null>;
   [key: string]: unknown;
 }
 
 export const COMPOSE_FILE = 'docker-compose.yml';
+/** Sign-in variants, each used on top of COMPOSE_FILE (`docker-compose -f … -f …`). */
+export const OAUTH2_PROXY_COMPOSE_FILE = 'docker-compose.oauth2-proxy.yml';
+export const OIDC_COMPOSE_FILE = 'docker-compose.oidc.yml';
+/** The nginx template of the oauth2-proxy variant, mounted over the proxy image's own. */
+export const OAUTH2_PROXY_TEMPLATE = 'docker/nginx-oauth2-proxy.conf.template';
 
-/** The compose file with YAML merge keys (`<<: *api`) resolved, as Compose reads it. */
-export function loadCompose(): ComposeFile {
-  return parse(readText(COMPOSE_FILE), { merge: true }) as ComposeFile;
+/** A compose file with YAML merge keys (`<<: *api`) resolved, as Compose reads it. */
+export function loadCompose(path = COMPOSE_FILE): ComposeFile {
+  return parse(readText(path), { merge: true }) as ComposeFile;
+}
+
+/** A service's environment as strings (Compose passes every value as one). */
+export function environmentOf(service: ComposeService): Record<string, string> {
+  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([name, value]) => [name, String(value ?? '')]));
 }
 
 /** Names interpolated as ${NAME}, ${NAME:-x} or ${NAME:?x}; `$$` is a literal dollar. */

@@ -23,6 +23,8 @@ export const FULL_RUN_MINIMUM = { logLines: 1500, payloads: 1500, redisServers: 
 export interface AuditReport {
   fullRun: boolean;
   keys: number;
+  /** Emails and names of test people: searched in logs and Redis, not in the responses they are shown in. */
+  personal: number;
   needles: number;
   material: { logFiles: number; logLines: number; payloads: number; redisServers: number; redisValues: number; otherFiles: number; bytes: number };
   hits: Array<{ key: string; form: string; source: string; line: number }>;
@@ -34,6 +36,8 @@ export function runAudit(dir: string, workspaceRoot: string): AuditReport {
   const events = readEvents(join(dir, 'events'));
   const keys = collectKeys(dir, workspaceRoot);
   const needles = [...keys].flatMap(needlesFor);
+  const personal = readLines(join(dir, 'personal'));
+  const personalNeedles = [...personal].flatMap(needlesFor);
 
   const canary = `sk-canary-${Date.now().toString(36)}0123456789abcdef`;
   const canaryNeedles = needlesFor(canary);
@@ -59,7 +63,7 @@ export function runAudit(dir: string, workspaceRoot: string): AuditReport {
     } else {
       material.otherFiles += 1;
     }
-    hits.push(...findNeedles(text, needles, relative(dir, path)));
+    hits.push(...findNeedles(text, kind === 'payloads' ? needles : [...needles, ...personalNeedles], relative(dir, path)));
   }
 
   for (const hit of hits) {
@@ -99,6 +103,7 @@ export function runAudit(dir: string, workspaceRoot: string): AuditReport {
   return {
     fullRun,
     keys: keys.size,
+    personal: personal.size,
     needles: needles.length,
     material,
     hits: hits.map((hit) => ({ key: maskForReport(hit.needle.key), form: hit.needle.form, source: hit.source, line: hit.line })),
@@ -106,11 +111,16 @@ export function runAudit(dir: string, workspaceRoot: string): AuditReport {
   };
 }
 
-function collectKeys(dir: string, workspaceRoot: string): Set<string> {
-  const keys = new Set<string>();
-  for (const path of filesUnder(join(dir, 'keys'))) {
-    for (const line of readFileSync(path, 'utf8').split('\n')) if (line) keys.add(line);
+function readLines(folder: string): Set<string> {
+  const lines = new Set<string>();
+  for (const path of filesUnder(folder)) {
+    for (const line of readFileSync(path, 'utf8').split('\n')) if (line) lines.add(line);
   }
+  return lines;
+}
+
+function collectKeys(dir: string, workspaceRoot: string): Set<string> {
+  const keys = readLines(join(dir, 'keys'));
   for (const { dir: sourceDir, accept } of KEY_SOURCES) {
     for (const path of filesUnder(join(workspaceRoot, sourceDir))) {
       if (!accept(path)) continue;

@@ -16,7 +16,8 @@ export default function leakAuditTeardown(_globalConfig: unknown, projectConfig:
   writeFileSync(join(dir, 'report.json'), JSON.stringify(report, null, 2));
   const { material } = report;
   const summary =
-    `Leak audit (${report.fullRun ? 'full run' : 'partial run'}): ${report.keys} keys (${report.needles} forms) searched in ` +
+    `Leak audit (${report.fullRun ? 'full run' : 'partial run'}): ${report.keys} keys (${report.needles} forms) ` +
+    `and ${report.personal} emails and names (not in responses) searched in ` +
     `${material.logLines} log lines of ${material.logFiles} API instances, ${material.payloads} received payloads, ` +
     `${material.redisValues} values of ${material.redisServers} Redis servers and their AOF files ` +
     `(${(material.bytes / 1e6).toFixed(1)} MB): ${report.hits.length} found.`;

@@ -1,5 +1,6 @@
 import { API_ROUTES } from '@byok/contracts';
 import { CookieJar } from 'tough-cookie';
+import { leakAudit } from '../leak-audit';
 import { TEST_IDP_PASSWORD } from './test-idp';
 
 export interface BrowserlessSignInOptions {
@@ -10,6 +11,8 @@ export interface BrowserlessSignInOptions {
   password?: string;
   /** Sent to the API's login route as `?returnTo=`. */
   returnTo?: string;
+  /** Cookies the browser already holds for the API (a session cookie planted by someone else, say), as `name=value` pairs. */
+  apiCookies?: string[];
 }
 
 export interface BrowserlessSignIn {
@@ -38,6 +41,7 @@ interface Step {
 export async function signInWithoutBrowser(options: BrowserlessSignInOptions): Promise<BrowserlessSignIn> {
   const api = new URL(options.apiBaseUrl);
   const jars = { api: new CookieJar(), idp: new CookieJar() };
+  for (const cookie of options.apiCookies ?? []) await jars.api.setCookie(cookie, api.href);
   let idpOrigin: string | null = null;
   const jarFor = (url: URL): CookieJar => {
     if (url.origin === api.origin) return jars.api;
@@ -74,6 +78,9 @@ export async function signInWithoutBrowser(options: BrowserlessSignInOptions): P
     const location = response.headers.get('location');
     const isCallback = step.url.origin === api.origin && step.url.pathname === API_ROUTES.signInCallback;
     if (isCallback) {
+      // The authorization code is a credential: no log line or Redis value may hold it.
+      const code = step.url.searchParams.get('code');
+      if (code) leakAudit.registerSecret(code);
       if (response.status < 300 || response.status >= 400 || location === null) {
         throw new Error(`sign-in failed at ${describe(step)}: expected a redirect, got ${response.status}: ${await excerpt(response)}`);
       }
