@@ -22,6 +22,7 @@ const shared = {
   moduleNameMapper: {
     '^@byok/contracts$': '<rootDir>/../../libs/contracts/src/index.ts',
     '^@byok/fake-upstream$': '<rootDir>/../../tools/fake-upstream/src/index.ts',
+    '^@byok/test-idp$': '<rootDir>/../../tools/test-idp/src/index.ts',
   },
 };
 

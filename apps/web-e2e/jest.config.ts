@@ -8,6 +8,7 @@ export default {
   moduleNameMapper: {
     '^@byok/contracts$': '<rootDir>/../../libs/contracts/src/index.ts',
     '^@byok/fake-upstream$': '<rootDir>/../../tools/fake-upstream/src/index.ts',
+    '^@byok/test-idp$': '<rootDir>/../../tools/test-idp/src/index.ts',
   },
   // One stack (Redis, API process, Chromium) per file; its start-up is most of a file's time.
   testTimeout: 30_000,

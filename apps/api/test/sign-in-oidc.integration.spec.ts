@@ -14,7 +14,7 @@ import { ApiInstance } from './support/api-instance';
 import { BrowserClient } from './support/browser-client';
 import { type ChatSocket, connectChat, streamOverSocket, streamOverSse } from './support/chat-clients';
 import { signInWithoutBrowser } from './support/idp/browserless-sign-in';
-import { startTestIdp, type TestIdp, TEST_IDP_USERS } from './support/idp/test-idp';
+import { startTestIdp, type TestIdp, TEST_IDP_USERS } from '@byok/test-idp';
 import { leakAudit } from './support/leak-audit';
 import { freePort, TestRedisServer } from './support/redis-server';
 

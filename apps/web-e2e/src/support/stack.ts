@@ -32,6 +32,18 @@ export const USER_KEYS = {
   gemini: DEFAULT_KEYS['gemini']?.[0] ?? '',
 };
 
+/** Settings added to the API's environment; null removes one the stack sets (OPENAI_API_KEY, say). */
+export type ApiSettings = Record<string, string | null>;
+
+export interface StackOptions {
+  fake?: FakeUpstreamOptions;
+  /**
+   * Called with the API's origin once its port is chosen and before it starts, for what must know
+   * that origin first (an identity provider registers the exact callback URL).
+   */
+  apiSettings?: (apiBaseUrl: string) => ApiSettings | Promise<ApiSettings>;
+}
+
 /** The built API serving the built web app, on a real Redis, talking to the fake upstream. */
 export class E2eStack {
   private constructor(
@@ -51,7 +63,7 @@ export class E2eStack {
     return this.fake;
   }
 
-  static async start(fakeOptions: FakeUpstreamOptions = {}): Promise<E2eStack> {
+  static async start({ fake: fakeOptions = {}, apiSettings }: StackOptions = {}): Promise<E2eStack> {
     if (EXTERNAL_BASE_URL !== null) {
       return new E2eStack(EXTERNAL_BASE_URL, null, {});
     }
@@ -74,28 +86,30 @@ export class E2eStack {
 
       const apiPort = await freePort();
       const baseUrl = `http://127.0.0.1:${apiPort}`;
-      parts.api = OwnedProcess.spawn('API', process.execPath, [API_MAIN], {
-        cwd: WORKSPACE_ROOT,
+      const env: NodeJS.ProcessEnv = {
         // Only what the API needs: nothing from the developer's shell (a real provider key, a
         // different policy) may change what the tests see.
-        env: {
-          PATH: process.env['PATH'],
-          NODE_ENV: 'production',
-          HOST: '127.0.0.1',
-          PORT: String(apiPort),
-          ALLOWED_HOSTS: '127.0.0.1',
-          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-          SESSION_SECRET: 'e2e-session-secret-0123456789abcdefghijkl',
-          KEYSTORE_SECRETS: 'e2e-keystore-secret-0123456789abcdefghijk',
-          LOG_LEVEL: 'warn',
-          WEB_ROOT,
-          OPENAI_API_KEY: ENV_OPENAI_KEY,
-          OPENAI_BASE_URL: fake.urlFor('openai'),
-          ANTHROPIC_BASE_URL: fake.urlFor('anthropic'),
-          GEMINI_BASE_URL: fake.urlFor('gemini'),
-          OLLAMA_BASE_URL: fake.urlFor('ollama'),
-        },
-      });
+        PATH: process.env['PATH'],
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(apiPort),
+        ALLOWED_HOSTS: '127.0.0.1',
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        SESSION_SECRET: 'e2e-session-secret-0123456789abcdefghijkl',
+        KEYSTORE_SECRETS: 'e2e-keystore-secret-0123456789abcdefghijk',
+        LOG_LEVEL: 'warn',
+        WEB_ROOT,
+        OPENAI_API_KEY: ENV_OPENAI_KEY,
+        OPENAI_BASE_URL: fake.urlFor('openai'),
+        ANTHROPIC_BASE_URL: fake.urlFor('anthropic'),
+        GEMINI_BASE_URL: fake.urlFor('gemini'),
+        OLLAMA_BASE_URL: fake.urlFor('ollama'),
+      };
+      for (const [name, value] of Object.entries((await apiSettings?.(baseUrl)) ?? {})) {
+        if (value === null) delete env[name];
+        else env[name] = value;
+      }
+      parts.api = OwnedProcess.spawn('API', process.execPath, [API_MAIN], { cwd: WORKSPACE_ROOT, env });
       await parts.api.waitUntil(async () => (await fetch(`${baseUrl}${API_ROUTES.ready}`)).ok, 20_000);
       return new E2eStack(baseUrl, fake, parts);
     } catch (error) {

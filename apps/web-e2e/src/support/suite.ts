@@ -27,7 +27,7 @@ export function useBrowserSuite(fakeOptions: FakeUpstreamOptions = {}): BrowserS
   let problems: PageProblems | undefined;
 
   beforeAll(async () => {
-    const [started, launched] = await Promise.allSettled([E2eStack.start(fakeOptions), launchChromium()]);
+    const [started, launched] = await Promise.allSettled([E2eStack.start({ fake: fakeOptions }), launchChromium()]);
     if (started.status === 'fulfilled') stack = started.value;
     if (launched.status === 'fulfilled') browser = launched.value;
     if (started.status === 'rejected') throw started.reason;

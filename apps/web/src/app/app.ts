@@ -1,3 +1,4 @@
+import type { AuthSessionResponse } from '@byok/contracts';
 import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { MatButton, MatIconButton } from '@angular/material/button';
@@ -9,6 +10,9 @@ import { MatTooltip } from '@angular/material/tooltip';
 import { RouterOutlet } from '@angular/router';
 import { AuthClient, AuthRedirect, apiErrorMessage } from '@byok/web/data-access';
 import { catchError, of, tap } from 'rxjs';
+
+/** GET /api/auth/session before it answers, and when it could not be read. */
+type SessionAnswer = AuthSessionResponse | 'pending' | 'unreadable';
 
 @Component({
   selector: 'app-root',
@@ -51,7 +55,7 @@ import { catchError, of, tap } from 'rxjs';
     <main>
       @if (signingIn()) {
         <p class="signing-in" role="status" data-testid="signing-in">Taking you to sign in…</p>
-      } @else {
+      } @else if (sessionKnown()) {
         <router-outlet />
       }
     </main>
@@ -125,13 +129,22 @@ export class App {
    * mode none: the page's own requests fail alike and say why, and any of them refused for want of
    * sign-in still leads there (AuthRedirect).
    */
-  private readonly session = toSignal(
+  private readonly sessionAnswer = toSignal<SessionAnswer, 'pending'>(
     this.auth.getSession().pipe(
       tap((session) => this.redirect.signInIfSignedOut(session)),
-      catchError(() => of(null)),
+      catchError(() => of('unreadable' as const)),
     ),
-    { initialValue: null },
+    { initialValue: 'pending' },
   );
+  private readonly session = computed(() => {
+    const answer = this.sessionAnswer();
+    return typeof answer === 'string' ? null : answer;
+  });
+  /**
+   * The page appears only once the session answered (or could not be read): before that, a
+   * visitor about to be sent to sign in would glimpse the chat page and its refused requests.
+   */
+  protected readonly sessionKnown = computed(() => this.sessionAnswer() !== 'pending');
   protected readonly signingIn = computed(() => this.redirect.departure() === 'sign-in');
   protected readonly person = computed(() => {
     const session = this.session();

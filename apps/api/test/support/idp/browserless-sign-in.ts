@@ -1,7 +1,7 @@
 import { API_ROUTES } from '@byok/contracts';
 import { CookieJar } from 'tough-cookie';
 import { leakAudit } from '../leak-audit';
-import { TEST_IDP_PASSWORD } from './test-idp';
+import { TEST_IDP_PASSWORD } from '@byok/test-idp';
 
 export interface BrowserlessSignInOptions {
   /** The API's origin, e.g. `http://127.0.0.1:<port>`. */

@@ -5,7 +5,7 @@ import { API_ROUTES } from '@byok/contracts';
 import * as client from 'openid-client';
 import { CookieJar } from 'tough-cookie';
 import { signInWithoutBrowser } from './browserless-sign-in';
-import { startTestIdp, type TestIdp } from './test-idp';
+import { startTestIdp, type TestIdp } from '@byok/test-idp';
 
 const SCOPE = 'openid profile email groups';
 const TIMEOUT_MS = 10_000;
