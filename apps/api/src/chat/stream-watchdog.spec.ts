@@ -1,14 +1,7 @@
-import type { Clock } from '../common/clock';
+import { TestClock } from '../testing/test-clock';
 import { StreamWatchdog } from './stream-watchdog';
 
 /** The watchdog's time, moved by the test together with Jest's fake timers. */
-class TestClock implements Clock {
-  time = 1_000_000;
-  now(): number {
-    return this.time;
-  }
-}
-
 describe('StreamWatchdog', () => {
   let clock: TestClock;
   const advance = (ms: number): void => {

@@ -1,5 +1,5 @@
+import { TestClock } from '../testing/test-clock';
 import { APIError } from 'openai';
-import type { Clock } from '../common/clock';
 import { ApiException } from '../common/errors/api-exception';
 import { loadConfig } from '../config/app-config';
 import { Fingerprinter } from '../crypto/fingerprinter';
@@ -17,13 +17,6 @@ import { UpstreamHttp } from '../providers/wire/upstream-http';
 import { SessionLifetime } from '../session/session-lifetime';
 import type { Caller } from '../auth/caller';
 import { ModelCatalog } from './model-catalog';
-
-class TestClock implements Clock {
-  time = 5_000_000;
-  now(): number {
-    return this.time;
-  }
-}
 
 /** OpenAI's adapter with its listing scripted: what each call answered, and which key it carried. */
 class ScriptedListing extends OpenAiAdapter {
@@ -45,7 +38,7 @@ describe('ModelCatalog', () => {
   let catalog: ModelCatalog;
 
   beforeEach(() => {
-    clock = new TestClock();
+    clock = new TestClock(5_000_000);
     http = new UpstreamHttp();
     listing = new ScriptedListing(http);
     const store = new KeyStore(new KeyCipher(config.keystoreSecrets), new Fingerprinter(config.keystoreSecrets[0]), new InProcessKeyringStore(clock), new SessionLifetime(config, clock), clock);
