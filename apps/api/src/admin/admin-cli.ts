@@ -50,11 +50,11 @@ export async function runAdminCommand(argv: string[], env: Env, output: AdminOut
     output.error(`${error.message}\n`);
     return 2;
   }
-  if (!config.redisUrl) {
-    output.error('REDIS_URL is not set: without Redis the keys live inside the API process, and ending it (or the person signing out) is how they go.\n');
+  if (!config.redis.topology) {
+    output.error('No Redis is configured (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): without Redis the keys live inside the API process, and ending it (or the person signing out) is how they go.\n');
     return 2;
   }
-  const redis = createRedisClient(config.redisUrl);
+  const redis = createRedisClient(config.redis.topology);
   try {
     // The client sends nothing before it is connected (no offline queue), so wait for that first.
     if (!(await becomesReady(redis, REDIS_WAIT_MS))) throw new Error('Redis not ready');

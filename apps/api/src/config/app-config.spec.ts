@@ -54,7 +54,7 @@ describe('loadConfig defaults', () => {
   });
 
   it('uses no Redis, no extra origins, no proxy trust and info logging', () => {
-    expect(config.redisUrl).toBeNull();
+    expect(config.redis).toEqual({ topology: null, replicaAcks: 0, replicaAckTimeoutMs: 1000 });
     expect(config.allowedOrigins).toEqual([]);
     expect(config.trustProxy).toBe(false);
     expect(config.logLevel).toBe('info');
@@ -247,7 +247,43 @@ describe('loadConfig parses good settings', () => {
     const config = loadConfig({ ...PRODUCTION, PORT: '8080', LOG_LEVEL: 'debug', REDIS_URL: 'rediss://cache:6380/0' });
     expect(config.port).toBe(8080);
     expect(config.logLevel).toBe('debug');
-    expect(config.redisUrl).toBe('rediss://cache:6380/0');
+    expect(config.redis.topology).toMatchObject({ kind: 'standalone', url: 'rediss://cache:6380/0', tls: true });
+  });
+
+  it('reads a Sentinel topology, which waits for one replica by default', () => {
+    const config = loadConfig({
+      ...PRODUCTION,
+      REDIS_SENTINELS: 'sentinel-1:26379, sentinel-2:26379,[::1]:26380',
+      REDIS_SENTINEL_NAME: 'byok',
+      REDIS_PASSWORD: 'test-redis-password-0123',
+    });
+    expect(config.redis.topology).toMatchObject({
+      kind: 'sentinel',
+      name: 'byok',
+      sentinels: [
+        { host: 'sentinel-1', port: 26379 },
+        { host: 'sentinel-2', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+    });
+    expect(config.redis.replicaAcks).toBe(1);
+  });
+
+  it('reads a Cluster topology, which trusts the primary alone unless told otherwise', () => {
+    const config = loadConfig({ ...PRODUCTION, REDIS_CLUSTER_NODES: 'redis-1:7000,redis-2:7001' });
+    expect(config.redis).toMatchObject({ topology: { kind: 'cluster', nodes: [{ host: 'redis-1', port: 7000 }, { host: 'redis-2', port: 7001 }] }, replicaAcks: 0 });
+    expect(loadConfig({ ...PRODUCTION, REDIS_CLUSTER_NODES: 'redis-1:7000', REDIS_REPLICA_ACKS: '1' }).redis.replicaAcks).toBe(1);
+  });
+
+  it.each([
+    [{ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' }, /^REDIS_CLUSTER_NODES: set only one of/],
+    [{ REDIS_SENTINELS: 'a:26379' }, /^REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS/],
+    [{ REDIS_SENTINELS: 'a', REDIS_SENTINEL_NAME: 'byok' }, /^REDIS_SENTINELS: expected host:port entries/],
+    [{ REDIS_PASSWORD: 'x' }, /^REDIS_PASSWORD: needs REDIS_SENTINELS or REDIS_CLUSTER_NODES/],
+    [{ REDIS_URL: 'redis://a:6379', REDIS_PASSWORD: 'x' }, /^REDIS_PASSWORD: is part of REDIS_URL/],
+    [{ REDIS_URL: 'redis://a:6379', REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }, /^REDIS_TLS_CA_FILE: cannot be read/],
+  ])('refuses a contradictory or incomplete Redis topology, naming the setting (%o)', (settings, message) => {
+    expect(() => loadConfig({ ...PRODUCTION, ...settings })).toThrow(message);
   });
 
   it('normalises ALLOWED_ORIGINS to origins', () => {

@@ -9,6 +9,7 @@ import {
   type KeyPolicy,
 } from '@byok/contracts';
 import { Secret } from '../common/secret';
+import { readRedisSettings, type RedisSettings } from './redis-config';
 import { type AuthConfig, type KeyLifetime, readAuthConfig, readEnvKeyGroups, readKeyLifetimes } from './auth-config';
 import { BUILT_IN_PROVIDERS, type ProviderCatalogEntry } from './provider-catalog';
 import { ConfigError } from './config-error';
@@ -46,7 +47,8 @@ export interface AppConfig {
   production: boolean;
   host: string;
   port: number;
-  redisUrl: string | null;
+  /** The Redis topology (null: the in-process store) and how many replicas confirm a key set. */
+  redis: RedisSettings;
   sessionSecrets: Secret[];
   keystoreSecrets: Secret[];
   allowedOrigins: string[];
@@ -68,6 +70,11 @@ export interface AppConfig {
   webRoot: string;
   /** Whether the OpenAPI UI and JSON are served at /api/docs. */
   apiDocs: boolean;
+  /** Prometheus metrics: a separate port, and/or the main port behind a bearer token; neither by default. */
+  metricsPort: number | null;
+  metricsToken: Secret | null;
+  /** How long running streams may finish after SIGTERM. */
+  drainTimeoutMs: number;
   /** How people sign in (AUTH_MODE and its settings). */
   auth: AuthConfig;
   /** The lifetimes a signed-in person may give a key, the default first. */
@@ -93,12 +100,10 @@ function settingOrDefault(env: Env, name: string): string {
 export function loadConfig(env: Env): AppConfig {
   const production = readSetting(env, 'NODE_ENV') === 'production';
   const warnings: string[] = [];
-  const redisUrl = readSetting(env, 'REDIS_URL');
-  if (redisUrl) {
-    parseUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:'], true);
-  } else {
+  const redis = readRedisSettings(env, (name) => settingOrDefault(env, name));
+  if (!redis.topology) {
     warnings.push(
-      'REDIS_URL is not set: sessions and keys live in this process only; run a single instance, and set REDIS_URL to share them between instances.',
+      'REDIS_URL is not set (nor REDIS_SENTINELS or REDIS_CLUSTER_NODES): sessions and keys live in this process only; run a single instance, and set one of them to share them between instances.',
     );
   }
   const idle = parseDuration('SESSION_IDLE_TIMEOUT', settingOrDefault(env, 'SESSION_IDLE_TIMEOUT'), 60_000);
@@ -122,7 +127,7 @@ export function loadConfig(env: Env): AppConfig {
     production,
     host: settingOrDefault(env, 'HOST'),
     port: parseInteger('PORT', settingOrDefault(env, 'PORT'), 0, 65535),
-    redisUrl: redisUrl ?? null,
+    redis,
     sessionSecrets: readSecrets(env, 'SESSION_SECRET', production, warnings),
     keystoreSecrets: readSecrets(env, 'KEYSTORE_SECRETS', production, warnings),
     allowedOrigins: parseList(settingOrDefault(env, 'ALLOWED_ORIGINS')).map((origin) =>
@@ -154,6 +159,9 @@ export function loadConfig(env: Env): AppConfig {
     ),
     webRoot: settingOrDefault(env, 'WEB_ROOT'),
     apiDocs: parseBoolean('API_DOCS', readSetting(env, 'API_DOCS') ?? String(!production)),
+    metricsPort: readSetting(env, 'METRICS_PORT') ? parseInteger('METRICS_PORT', readSetting(env, 'METRICS_PORT') ?? '', 1, 65535) : null,
+    metricsToken: readMetricsToken(env),
+    drainTimeoutMs: parseDuration('DRAIN_TIMEOUT', settingOrDefault(env, 'DRAIN_TIMEOUT'), 0),
     auth,
     keyLifetimes: readKeyLifetimes(settingOrDefault(env, 'KEY_LIFETIMES')),
     providers: readProviders(env, auth.mode),
@@ -179,6 +187,15 @@ function readSecrets(env: Env, name: string, production: boolean, warnings: stri
     }
   });
   return secrets.map((secret) => new Secret(secret));
+}
+
+function readMetricsToken(env: Env): Secret | null {
+  const token = readSetting(env, 'METRICS_TOKEN');
+  if (!token) return null;
+  if (token.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError('METRICS_TOKEN', `must be at least ${MIN_SECRET_LENGTH} characters`);
+  }
+  return new Secret(token);
 }
 
 /** Development answers the loopback names only; production must say which names it serves. */

@@ -17,6 +17,19 @@ export const SETTINGS: readonly SettingDoc[] = [
     default: null,
     description: 'redis:// or rediss:// URL of the shared session store; without it sessions live in this process only.',
   },
+  { name: 'REDIS_TLS_CA_FILE', default: null, description: 'PEM file of the CA that signed the Redis servers’ certificates; turns TLS on for every topology.' },
+  { name: 'REDIS_SENTINELS', default: null, description: 'Redis Sentinel: comma-separated host:port of the sentinels (instead of REDIS_URL).' },
+  { name: 'REDIS_SENTINEL_NAME', default: null, description: 'Redis Sentinel: the name the sentinels monitor the primary under.' },
+  { name: 'REDIS_SENTINEL_PASSWORD', default: null, description: 'Redis Sentinel: the sentinels’ own password, when they require one.' },
+  { name: 'REDIS_CLUSTER_NODES', default: null, description: 'Redis Cluster: comma-separated host:port of some cluster nodes (instead of REDIS_URL).' },
+  { name: 'REDIS_USERNAME', default: null, description: 'Sentinel or Cluster: the ACL user of the data nodes.' },
+  { name: 'REDIS_PASSWORD', default: null, description: 'Sentinel or Cluster: the password of the data nodes (the primary and its replicas).' },
+  {
+    name: 'REDIS_REPLICA_ACKS',
+    default: '1 with Sentinel, else 0',
+    description: 'Replicas that must confirm a key set (WAIT) before it is acknowledged; when fewer answer in time the set fails with 503.',
+  },
+  { name: 'REDIS_REPLICA_ACK_TIMEOUT', default: '1s', description: 'How long a key set waits for the replicas of REDIS_REPLICA_ACKS.' },
   {
     name: 'SESSION_SECRET',
     default: null,
@@ -113,6 +126,17 @@ export const SETTINGS: readonly SettingDoc[] = [
     description:
       'Lifetimes a signed-in person may choose for a key, the default first: session (forgotten at sign-out or when the session ends), or whole hours or days such as 12h or 7d. Without sign-in keys always last one session.',
   },
+  {
+    name: 'METRICS_PORT',
+    default: null,
+    description: 'Serve Prometheus metrics at GET /metrics on this separate port (bind it to a private network). Unset, and without METRICS_TOKEN, there is no metrics endpoint.',
+  },
+  {
+    name: 'METRICS_TOKEN',
+    default: null,
+    description: 'Serve GET /metrics on the main port too, to requests with `Authorization: Bearer <token>` (at least 32 characters); any other request gets 404.',
+  },
+  { name: 'DRAIN_TIMEOUT', default: '30s', description: 'On SIGTERM, how long running streams may finish before they are ended with the retryable server_draining.' },
   { name: 'REQUEST_BODY_LIMIT', default: '262144', description: 'Largest accepted request body, in bytes.' },
   {
     name: 'OPENAI_COMPATIBLE_PROVIDERS',

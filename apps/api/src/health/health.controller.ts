@@ -1,13 +1,13 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis.module';
 import { storeUnavailable } from '../common/errors/api-exception';
 import { REDIS } from '../redis/redis.module';
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient | null) {}
 
   @Get()
   @ApiOperation({ summary: 'Liveness: the process answers.' })

@@ -1,5 +1,5 @@
 import { Module, type OnApplicationShutdown } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis.module';
 import { Clock } from '../common/clock';
 import { ProvidersModule } from '../providers/providers.module';
 import { REDIS } from '../redis/redis.module';
@@ -21,7 +21,7 @@ import { KeysService } from './keys.service';
     {
       provide: KeyringStore,
       inject: [REDIS, Clock],
-      useFactory: (redis: Redis | null, clock: Clock): KeyringStore =>
+      useFactory: (redis: RedisClient | null, clock: Clock): KeyringStore =>
         redis ? new RedisKeyringStore(redis) : new InProcessKeyringStore(clock),
     },
   ],

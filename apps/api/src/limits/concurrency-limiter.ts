@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis.module';
 import type { Clock } from '../common/clock';
 import { storeUnavailable } from '../common/errors/api-exception';
 
@@ -52,7 +52,7 @@ export class RedisConcurrencyLimiter extends ConcurrencyLimiter {
   private readonly acquireCommand: AcquireCommand;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly clock: Clock,
   ) {
     super();

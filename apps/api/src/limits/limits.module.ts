@@ -1,5 +1,5 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis.module';
 import { Clock } from '../common/clock';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -20,12 +20,12 @@ import { RateLimits } from './rate-limits';
     {
       provide: RateLimits,
       inject: [APP_CONFIG, REDIS],
-      useFactory: (config: AppConfig, redis: Redis | null) => new RateLimits(config, redis),
+      useFactory: (config: AppConfig, redis: RedisClient | null) => new RateLimits(config, redis),
     },
     {
       provide: ConcurrencyLimiter,
       inject: [REDIS, Clock],
-      useFactory: (redis: Redis | null, clock: Clock): ConcurrencyLimiter =>
+      useFactory: (redis: RedisClient | null, clock: Clock): ConcurrencyLimiter =>
         redis ? new RedisConcurrencyLimiter(redis, clock) : new InProcessConcurrencyLimiter(),
     },
   ],

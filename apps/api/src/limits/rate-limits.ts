@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis.module';
 import type { AppConfig } from '../config/app-config';
 import { storeUnavailable } from '../common/errors/api-exception';
 
@@ -17,7 +17,7 @@ export class RateLimits {
   private readonly logger = new Logger('RateLimit');
   private readonly limiters: Record<RateBucket, RateLimiterAbstract>;
 
-  constructor(config: AppConfig, redis: Redis | null) {
+  constructor(config: AppConfig, redis: RedisClient | null) {
     const options = (bucket: RateBucket, points: number, windowMs: number) => ({
       keyPrefix: `${RATE_PREFIX}${bucket}`,
       points,

@@ -1,31 +1,68 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import type { RedisAuth, RedisTopology } from '../config/redis-config';
 
 /** The shared ioredis connection, or null when the API runs on its in-process store. */
 export const REDIS = Symbol('REDIS');
+
+/** A standalone or Sentinel-managed primary (Redis), or a Cluster: every store works on either. */
+export type RedisClient = Redis | Cluster;
 
 const MAX_RECONNECT_DELAY_MS = 2000;
 /** How long boot waits for Redis before starting anyway (not ready, answering 503 until it connects). */
 const BOOT_WAIT_MS = 5000;
 
-export function createRedisClient(url: string): Redis {
-  return new Redis(url, {
-    // Fail fast while Redis is away (the caller answers 503) instead of queueing requests
-    // until it returns; the connection keeps retrying in the background and recovers alone.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: 2000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
-    // Commands issued in one tick leave in one write: a chat's limit, lease and key lookups
-    // are one round trip and one syscall, not three.
-    enableAutoPipelining: true,
-  });
+const COMMON_OPTIONS = {
+  // Fail fast while Redis is away (the caller answers 503) instead of queueing requests
+  // until it returns; the connection keeps retrying in the background and recovers alone.
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: 2000,
+  commandTimeout: 2000,
+  retryStrategy: (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+} satisfies RedisOptions;
+
+export function createRedisClient(topology: RedisTopology): RedisClient {
+  // Commands issued in one tick leave in one write: a chat's limit, lease and key lookups
+  // are one round trip and one syscall, not three (per node, in a Cluster).
+  const enableAutoPipelining = true;
+  switch (topology.kind) {
+    case 'standalone':
+      return new Redis(topology.url, { ...COMMON_OPTIONS, ...tlsOf(topology.auth, topology.tls), enableAutoPipelining });
+    case 'sentinel':
+      return new Redis({
+        ...COMMON_OPTIONS,
+        ...credentialsOf(topology.auth),
+        ...tlsOf(topology.auth, topology.auth.tlsCa !== null),
+        sentinels: topology.sentinels,
+        name: topology.name,
+        sentinelPassword: topology.sentinelPassword?.reveal(),
+        ...(topology.auth.tlsCa !== null ? { enableTLSForSentinelMode: true, sentinelTLS: { ca: topology.auth.tlsCa } } : {}),
+        // After a failover the primary moves: ioredis asks the sentinels again on every reconnect.
+        sentinelRetryStrategy: (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+        enableAutoPipelining,
+      });
+    case 'cluster':
+      return new Cluster(topology.nodes, {
+        enableOfflineQueue: false,
+        enableAutoPipelining,
+        clusterRetryStrategy: COMMON_OPTIONS.retryStrategy,
+        redisOptions: { ...COMMON_OPTIONS, ...credentialsOf(topology.auth), ...tlsOf(topology.auth, topology.auth.tlsCa !== null) },
+      } satisfies ClusterOptions);
+  }
 }
 
-export function becomesReady(client: Redis, timeoutMs: number): Promise<boolean> {
+function credentialsOf(auth: RedisAuth): Pick<RedisOptions, 'username' | 'password'> {
+  return { username: auth.username ?? undefined, password: auth.password?.reveal() };
+}
+
+function tlsOf(auth: RedisAuth, tls: boolean): Pick<RedisOptions, 'tls'> {
+  return tls ? { tls: auth.tlsCa ? { ca: auth.tlsCa } : {} } : {};
+}
+
+export function becomesReady(client: RedisClient, timeoutMs: number): Promise<boolean> {
   if (client.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -46,9 +83,9 @@ export function becomesReady(client: Redis, timeoutMs: number): Promise<boolean>
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: async (config: AppConfig): Promise<Redis | null> => {
-        if (!config.redisUrl) return null;
-        const client = createRedisClient(config.redisUrl);
+      useFactory: async (config: AppConfig): Promise<RedisClient | null> => {
+        if (!config.redis.topology) return null;
+        const client = createRedisClient(config.redis.topology);
         const logger = new Logger('Redis');
         let healthy = true;
         client.on('ready', () => {
@@ -70,7 +107,7 @@ export function becomesReady(client: Redis, timeoutMs: number): Promise<boolean>
   exports: [REDIS],
 })
 export class RedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient | null) {}
 
   async onApplicationShutdown(): Promise<void> {
     if (!this.redis) return;

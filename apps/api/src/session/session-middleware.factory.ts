@@ -1,7 +1,7 @@
 import { RedisStore } from 'connect-redis';
 import session, { type Store } from 'express-session';
 import type { RequestHandler } from 'express';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis.module';
 import type { AppConfig } from '../config/app-config';
 import { InProcessSessionStore, type InProcessSessionTable } from './in-process-session-store';
 
@@ -10,8 +10,8 @@ export const SESSION_COOKIE = 'byok.sid';
 export const SECURE_SESSION_COOKIE = '__Host-byok.sid';
 export const REDIS_SESSION_PREFIX = 'byok:sess:';
 
-/** Where sessions live: Redis, shared by every instance, or this process's table. */
-export type SessionBackend = { redis: Redis } | { table: InProcessSessionTable };
+/** Where sessions live: RedisClient, shared by every instance, or this process's table. */
+export type SessionBackend = { redis: RedisClient } | { table: InProcessSessionTable };
 
 export interface SessionHandlers {
   plain: RequestHandler;

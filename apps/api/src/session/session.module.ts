@@ -1,5 +1,5 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis.module';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { REDIS } from '../redis/redis.module';
@@ -15,7 +15,7 @@ import { SESSION_BACKEND, SESSION_HANDLERS } from './session.tokens';
     {
       provide: SESSION_BACKEND,
       inject: [REDIS],
-      useFactory: (redis: Redis | null): SessionBackend => (redis ? { redis } : { table: new InProcessSessionTable() }),
+      useFactory: (redis: RedisClient | null): SessionBackend => (redis ? { redis } : { table: new InProcessSessionTable() }),
     },
     {
       provide: SESSION_HANDLERS,

@@ -16,6 +16,7 @@ export const API_ERROR_CODES = [
   'rate_limited',
   'not_found',
   'store_unavailable',
+  'server_draining',
   'no_key',
   'key_rejected',
   'upstream_unreachable',
@@ -47,5 +48,10 @@ export const CHAT_ERROR_CODES = [
   'store_unavailable',
   'too_many_streams',
   'too_many_sockets',
+  /** The instance is shutting down (a rolling restart): retry, and another instance answers. */
+  'server_draining',
 ] as const;
+
+/** Stream errors a client may retry at once, on its own: nothing about the request was wrong. */
+export const RETRYABLE_CHAT_ERROR_CODES: readonly ChatErrorCode[] = ['server_draining'];
 export type ChatErrorCode = (typeof CHAT_ERROR_CODES)[number];

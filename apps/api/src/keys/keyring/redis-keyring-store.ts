@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '../../redis/redis.module';
 import { storeUnavailable } from '../../common/errors/api-exception';
 import { KEYRING_CLAIM_PREFIX, KEYRING_PREFIX, KeyringStore, type StoredProviderKey } from './keyring-store';
 
@@ -7,7 +7,7 @@ import { KEYRING_CLAIM_PREFIX, KEYRING_PREFIX, KeyringStore, type StoredProvider
  * the limiter counts of its session share a Cluster slot and can travel in one pipeline.
  */
 export class RedisKeyringStore extends KeyringStore {
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     super();
   }
 
