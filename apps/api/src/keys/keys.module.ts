@@ -1,6 +1,9 @@
 import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { RedisClient } from '../redis/redis.module';
 import { Clock } from '../common/clock';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { ReplicaAcks } from '../redis/replica-acks';
 import { ProvidersModule } from '../providers/providers.module';
 import { REDIS } from '../redis/redis.module';
 import { InProcessKeyringStore } from './keyring/in-process-keyring-store';
@@ -20,9 +23,11 @@ import { KeysService } from './keys.service';
     KeyResolver,
     {
       provide: KeyringStore,
-      inject: [REDIS, Clock],
-      useFactory: (redis: RedisClient | null, clock: Clock): KeyringStore =>
-        redis ? new RedisKeyringStore(redis) : new InProcessKeyringStore(clock),
+      inject: [REDIS, Clock, APP_CONFIG],
+      useFactory: (redis: RedisClient | null, clock: Clock, config: AppConfig): KeyringStore =>
+        redis
+          ? new RedisKeyringStore(redis, new ReplicaAcks(redis, config.redis.replicaAcks, config.redis.replicaAckTimeoutMs))
+          : new InProcessKeyringStore(clock),
     },
   ],
   exports: [KeyResolver, KeyStore],

@@ -92,12 +92,14 @@ export class RedisConcurrencyLimiter extends ConcurrencyLimiter {
   private async renew(): Promise<void> {
     if (this.held.size === 0) return;
     const expiresAt = this.clock.now() + LEASE_TTL_MS;
-    const pipeline = this.redis.pipeline();
-    for (const { key, member } of this.held) {
-      pipeline.zadd(key, 'XX', expiresAt, member).pexpire(key, LEASE_TTL_MS);
-    }
+    // Separate commands, not one explicit pipeline: the leases live in many Cluster slots, and
+    // auto-pipelining still sends them in one write per node.
+    const renewals = [...this.held].flatMap(({ key, member }) => [
+      this.redis.zadd(key, 'XX', expiresAt, member),
+      this.redis.pexpire(key, LEASE_TTL_MS),
+    ]);
     try {
-      await pipeline.exec();
+      await Promise.all(renewals);
     } catch (error) {
       this.logger.warn(`Slots not renewed: ${error instanceof Error ? error.message : 'unknown error'}`);
     }

@@ -26,10 +26,14 @@ export class TestRedisServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'byok-redis-'));
   private readonly auditLabel = auditLabel('redis');
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[],
+  ) {}
 
-  static async start(): Promise<TestRedisServer> {
-    const server = new TestRedisServer(await freePort());
+  /** `extraArgs`: more redis-server options (`--replicaof`, `--cluster-enabled yes` …). */
+  static async start(extraArgs: readonly string[] = []): Promise<TestRedisServer> {
+    const server = new TestRedisServer(await freePort(), extraArgs);
     leakAudit.event({ type: 'redis-start', label: server.auditLabel });
     await server.startProcess();
     return server;
@@ -102,7 +106,7 @@ export class TestRedisServer {
   private async startProcess(): Promise<void> {
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--save', ''],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--save', '', ...this.extraArgs],
       { stdio: 'ignore' },
     );
     this.process = child;

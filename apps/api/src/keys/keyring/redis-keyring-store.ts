@@ -1,5 +1,6 @@
 import type { RedisClient } from '../../redis/redis.module';
 import { storeUnavailable } from '../../common/errors/api-exception';
+import type { ReplicaAcks } from '../../redis/replica-acks';
 import { KEYRING_CLAIM_PREFIX, KEYRING_PREFIX, KeyringStore, type StoredProviderKey } from './keyring-store';
 
 /**
@@ -7,7 +8,11 @@ import { KEYRING_CLAIM_PREFIX, KEYRING_PREFIX, KeyringStore, type StoredProvider
  * the limiter counts of its session share a Cluster slot and can travel in one pipeline.
  */
 export class RedisKeyringStore extends KeyringStore {
-  constructor(private readonly redis: RedisClient) {
+  /** `acks`: how a set is confirmed on replicas before it counts as saved; null to trust the primary (the admin command). */
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly acks: ReplicaAcks | null = null,
+  ) {
     super();
   }
 
@@ -37,6 +42,7 @@ export class RedisKeyringStore extends KeyringStore {
         .pexpireat(key, expiresAt, 'GT')
         .exec(),
     );
+    await this.acks?.confirm(key);
     return added === 0;
   }
 
