@@ -9,21 +9,30 @@ import {
   isApiSetting,
   loadCompose,
   OAUTH2_PROXY_COMPOSE_FILE,
+  OBSERVABILITY_COMPOSE_FILE,
   OIDC_COMPOSE_FILE,
   parseEnvFile,
   readText,
   ROOT,
+  SENTINEL_COMPOSE_FILE,
 } from './support/workspace';
 
 const compose = loadCompose();
 const services = compose.services;
 const apiServices = Object.keys(services).filter((name) => /^api-\d+$/.test(name));
 
-/** The sign-in overrides, each used on top of docker-compose.yml; .env serves them too. */
-const SIGN_IN_COMPOSE_FILES = [OAUTH2_PROXY_COMPOSE_FILE, OIDC_COMPOSE_FILE];
+/** The overrides, each used on top of docker-compose.yml; .env serves them too. */
+const OVERRIDE_COMPOSE_FILES = [OAUTH2_PROXY_COMPOSE_FILE, OIDC_COMPOSE_FILE, SENTINEL_COMPOSE_FILE, OBSERVABILITY_COMPOSE_FILE];
 
-/** Variables that only docker-compose.yml itself uses; they never reach the API. */
-const COMPOSE_ONLY = ['REDIS_PASSWORD', 'HTTP_PORT', 'HTTPS_PORT', 'TLS_CERT_DIR'];
+/** Variables that only the compose files themselves use; they never reach the API. */
+const COMPOSE_ONLY = ['REDIS_PASSWORD', 'HTTP_PORT', 'HTTPS_PORT', 'TLS_CERT_DIR', 'GRAFANA_ADMIN_PASSWORD', 'GRAFANA_PORT'];
+
+/**
+ * API settings no compose variant passes: Redis stays on the internal backend network without
+ * TLS, no variant runs a Redis Cluster, the data nodes know only the default user, and Prometheus
+ * scrapes METRICS_PORT rather than the main port with a token.
+ */
+const UNUSED_BY_COMPOSE = ['REDIS_TLS_CA_FILE', 'REDIS_CLUSTER_NODES', 'REDIS_USERNAME', 'METRICS_TOKEN'];
 
 function dockerComposeAvailable(): boolean {
   return spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
@@ -100,7 +109,7 @@ describe('docker-compose.yml', () => {
 
 describe('.env.example', () => {
   const example = parseEnvFile(readText('.env.example'));
-  const composeFiles = [COMPOSE_FILE, ...SIGN_IN_COMPOSE_FILES];
+  const composeFiles = [COMPOSE_FILE, ...OVERRIDE_COMPOSE_FILES];
   const interpolated = new Set(composeFiles.flatMap((file) => [...interpolatedVariables(readText(file))]));
   // Settings a compose file sets itself rather than passing through the same-named variable of .env.
   const fixedByCompose = [
@@ -118,7 +127,7 @@ describe('.env.example', () => {
     name.startsWith('OAUTH2_PROXY_'),
   );
 
-  it('lists exactly the variables docker-compose.yml and the sign-in overrides interpolate', () => {
+  it('lists exactly the variables docker-compose.yml and its overrides interpolate', () => {
     expect([...example.keys()].sort()).toEqual([...interpolated].sort());
   });
 
@@ -134,6 +143,8 @@ describe('.env.example', () => {
       'OIDC_CLIENT_SECRET',
       'OAUTH2_PROXY_CLIENT_SECRET',
       'OAUTH2_PROXY_COOKIE_SECRET',
+      'REDIS_SENTINEL_PASSWORD',
+      'GRAFANA_ADMIN_PASSWORD',
     ];
     for (const secret of secrets) expect({ secret, value: example.get(secret) }).toEqual({ secret, value: '' });
   });
@@ -141,15 +152,21 @@ describe('.env.example', () => {
   it('covers every API setting, except those the deployment fixes itself', () => {
     const missing = apiSettings()
       .SETTINGS.map((setting) => setting.name)
-      .filter((name) => !example.has(name) && !fixedByCompose.includes(name) && !fixedByImage.includes(name));
+      .filter(
+        (name) => !example.has(name) && !fixedByCompose.includes(name) && !fixedByImage.includes(name) && !UNUSED_BY_COMPOSE.includes(name),
+      );
     expect(missing).toEqual([]);
+    expect(UNUSED_BY_COMPOSE.filter((name) => example.has(name) || !isApiSetting(name))).toEqual([]);
     expect(fixedByCompose.sort()).toEqual([
       'AUTH_MODE',
       'AUTH_PROXY_EMAIL_HEADER',
       'AUTH_PROXY_GROUPS_HEADER',
       'AUTH_PROXY_SIGN_IN_URL',
       'AUTH_PROXY_USER_HEADER',
+      'METRICS_PORT',
       'NODE_ENV',
+      'REDIS_SENTINELS',
+      'REDIS_SENTINEL_NAME',
       'REDIS_URL',
       'TRUST_PROXY',
     ]);

@@ -3,6 +3,7 @@ import { BUILT_IN_PROVIDER_IDS } from '@byok/contracts';
 import { renderTemplate } from '@byok/cluster';
 import { parse } from 'yaml';
 import { instructions, parseDockerfile, stage } from './support/dockerfile';
+import { inSubnet } from './support/ipv4';
 import { parseNginx, serverListening } from './support/nginx-conf';
 import { identityHeaders, proxyContainerVars } from './support/proxy-container';
 import { describeWithTool } from './support/required-tool';
@@ -81,25 +82,6 @@ function flag(service: ComposeService, name: string): string {
   const values = flagsOf(service).get(name) ?? [];
   if (values.length !== 1) throw new Error(`expected --${name} once, found ${values.length}`);
   return values[0];
-}
-
-/** An IPv4 address or CIDR as [network, prefix length]. */
-function ipv4(cidr: string): [number, number] {
-  const [address, bits = '32'] = cidr.split('/');
-  const octets = address.split('.').map(Number);
-  if (octets.length !== 4 || octets.some((octet) => !Number.isInteger(octet) || octet < 0 || octet > 255)) {
-    throw new Error(`not an IPv4 address: ${cidr}`);
-  }
-  return [octets.reduce((sum, octet) => sum * 256 + octet, 0), Number(bits)];
-}
-
-/** Whether an address, or every address of a CIDR, lies in `subnet`. */
-function inSubnet(addressOrCidr: string, subnet: string): boolean {
-  const [value, innerBits] = ipv4(addressOrCidr);
-  const [network, bits] = ipv4(subnet);
-  const size = 2 ** (32 - bits);
-  const start = network - (network % size);
-  return innerBits >= bits && value >= start && value < start + size;
 }
 
 function apiEnvironments(file: ComposeFile): Record<string, string>[] {

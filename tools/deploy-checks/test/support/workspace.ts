@@ -28,6 +28,16 @@ export function apiSettings(): SettingsModule {
   return require(join(ROOT, 'apps', 'api', 'src', 'config', 'settings.ts')) as SettingsModule;
 }
 
+interface MetricNamesModule {
+  METRIC_NAMES: Readonly<Record<string, string>>;
+  EVENT_LOOP_LAG_METRIC: string;
+}
+
+/** The series the API exports (apps/api/src/metrics/metric-names.ts), loaded by path like the settings. */
+export function apiMetricNames(): MetricNamesModule {
+  return require(join(ROOT, 'apps', 'api', 'src', 'metrics', 'metric-names.ts')) as MetricNamesModule;
+}
+
 /** Whether the API reads `name`: a listed setting, or a per-provider one of a known provider. */
 export function isApiSetting(name: string, providerIds: readonly string[] = BUILT_IN_PROVIDER_IDS): boolean {
   const { SETTINGS, PER_PROVIDER_SETTINGS, providerEnvStem } = apiSettings();
@@ -39,6 +49,8 @@ export function isApiSetting(name: string, providerIds: readonly string[] = BUIL
 
 export interface ComposeService {
   image?: string;
+  entrypoint?: string[] | string;
+  working_dir?: string;
   build?: { context: string; dockerfile?: string; target?: string };
   command?: string[] | string;
   environment?: Record<string, string | number | boolean | null>;
@@ -69,6 +81,10 @@ export const COMPOSE_FILE = 'docker-compose.yml';
 /** Sign-in variants, each used on top of COMPOSE_FILE (`docker-compose -f … -f …`). */
 export const OAUTH2_PROXY_COMPOSE_FILE = 'docker-compose.oauth2-proxy.yml';
 export const OIDC_COMPOSE_FILE = 'docker-compose.oidc.yml';
+/** Redis under Sentinel, used on top of COMPOSE_FILE (and optionally the other overrides). */
+export const SENTINEL_COMPOSE_FILE = 'docker-compose.sentinel.yml';
+/** Prometheus and Grafana, used on top of COMPOSE_FILE (and optionally the other overrides). */
+export const OBSERVABILITY_COMPOSE_FILE = 'docker-compose.observability.yml';
 /** The nginx template of the oauth2-proxy variant, mounted over the proxy image's own. */
 export const OAUTH2_PROXY_TEMPLATE = 'docker/nginx-oauth2-proxy.conf.template';
 
@@ -102,4 +118,18 @@ export function parseEnvFile(text: string): Map<string, string> {
     entries.set(trimmed.slice(0, separator), trimmed.slice(separator + 1));
   }
   return entries;
+}
+
+/**
+ * A compose value with `${NAME}`, `${NAME:-default}` and `${NAME:?message}` replaced as Compose
+ * does (blank counts as unset for `:-` and `:?`); throws on a missing required one.
+ */
+export function interpolate(text: string, env: Readonly<Record<string, string>>): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?\}|\$\$/g, (match, name?: string, kind?: string, rest?: string) => {
+    if (name === undefined) return '$';
+    const value = env[name] ?? '';
+    if (value !== '' || kind === undefined) return value;
+    if (kind === '-') return rest ?? '';
+    throw new Error(`${name}: ${rest}`);
+  });
 }
