@@ -6,6 +6,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module';
 import { ChatIoAdapter } from './chat/socket/chat-io.adapter';
 import { createValidationPipe } from './common/validation.pipe';
+import { Metrics } from './metrics/metrics';
+import { metricsRoute } from './metrics/metrics-route';
 import { hostGuard } from './security/host-policy';
 import { TRUST_FUNCTION, type TrustFunction } from './security/trust-proxy';
 import { serveWebApp } from './web/web-app';
@@ -39,6 +41,10 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   app.useGlobalPipes(createValidationPipe());
   app.useWebSocketAdapter(new ChatIoAdapter(app, config, app.get<SessionHandlers>(SESSION_HANDLERS), trust));
   app.enableShutdownHooks();
+  if (config.metricsToken) {
+    // After the Host guard, before the web app's fallback page; no session or CSRF middleware runs for it.
+    app.use(metricsRoute(app.get(Metrics), config.metricsToken));
+  }
   if (config.apiDocs) {
     serveApiDocs(app);
   }

@@ -15,8 +15,10 @@ import { CryptoModule } from './crypto/crypto.module';
 import { HealthModule } from './health/health.module';
 import { KeysController } from './keys/keys.controller';
 import { KeysModule } from './keys/keys.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LimitsModule } from './limits/limits.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ModelsController } from './models/models.controller';
 import { ModelsModule } from './models/models.module';
 import { RedisModule } from './redis/redis.module';
@@ -40,10 +42,12 @@ export class AppModule implements NestModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config, logDestination),
         ClockModule,
+        LifecycleModule,
         RedisModule,
         SessionModule,
         LimitsModule,
         CryptoModule,
+        MetricsModule,
         AuditModule,
         HealthModule,
         KeysModule,

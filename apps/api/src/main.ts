@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createApp } from './app.factory';
 import { ConfigError } from './config/config-error';
 import { loadConfig } from './config/app-config';
+import { drainOnSignals } from './lifecycle/shutdown-signals';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -15,6 +16,8 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
   const app = await createApp({ config });
+  // Before listening: a SIGTERM that arrives as soon as the port opens must already drain.
+  drainOnSignals(app);
   await app.listen(config.port, config.host);
 }
 

@@ -16,7 +16,7 @@ import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { apiServers, mainConfig, readTemplate, renderTemplate, type NginxTemplateVars } from './nginx-config';
-import { freePort, isPortOpen, ManagedProcess, Reaper, waitFor } from './processes';
+import { type ExitStatus, freePort, isPortOpen, ManagedProcess, Reaper, waitFor } from './processes';
 
 export const WORKSPACE_ROOT = resolve(__dirname, '..', '..', '..');
 export const API_MAIN = join('dist', 'apps', 'api', 'apps', 'api', 'src', 'main.js');
@@ -53,6 +53,16 @@ export interface ClusterInstance {
   logFile: string;
 }
 
+export interface RestartOptions {
+  /** How long the instance may take to drain and exit after SIGTERM before it is killed; above its DRAIN_TIMEOUT. */
+  graceMs?: number;
+}
+
+export interface InstanceRestart {
+  /** How the old process ended: `{ code: 0, signal: null }` after a clean drain. */
+  exit: ExitStatus;
+}
+
 export interface Cluster {
   /** The HTTPS origin users open. */
   url: string;
@@ -70,6 +80,13 @@ export interface Cluster {
   processes: readonly ManagedProcess[];
   /** The watcher that stops the children if this process dies without calling stop(). */
   reaperPid: number;
+  /**
+   * One step of a rolling restart, as an orchestrator with a readiness-probing balancer does it:
+   * SIGTERM to the instance; as soon as its readiness fails (at once: it drains), nginx takes it
+   * out of rotation (`down`, reloaded); once it has exited, the same instance is started again,
+   * and put back in rotation when ready. Resolves when it is back.
+   */
+  restartInstance(index: number, options?: RestartOptions): Promise<InstanceRestart>;
   stop(): Promise<void>;
 }
 
@@ -118,9 +135,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     process.off('exit', killAll);
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   };
-  const start = (name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess => {
+  /** `replacing`: a process that has exited, whose place (and so whose turn in stop()) the new one takes. */
+  const start = (name: string, command: string, args: string[], env: NodeJS.ProcessEnv, replacing?: ManagedProcess): ManagedProcess => {
     const child = ManagedProcess.start({ name, command, args, cwd: root, env, logFile: join(dir, 'logs', `${name}.log`) });
-    processes.push(child);
+    const slot = replacing ? processes.indexOf(replacing) : -1;
+    if (slot >= 0) processes[slot] = child;
+    else processes.push(child);
     appendFileSync(groupsFile, `${child.pid}\n`);
     return child;
   };
@@ -203,13 +223,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       url: `http://127.0.0.1:${port}`,
       logFile: join(dir, 'logs', `api-${index + 1}.log`),
     }));
-    const apis = instances.map((instance, index) =>
-      start(instance.name, process.execPath, [apiMain], {
-        ...sharedEnv,
-        PORT: String(instance.port),
-        ...options.instanceEnv?.(index),
-      }),
-    );
+    const apiEnv = (index: number): NodeJS.ProcessEnv => ({
+      ...sharedEnv,
+      PORT: String(instances[index].port),
+      ...options.instanceEnv?.(index),
+    });
+    const apis = instances.map((instance, index) => start(instance.name, process.execPath, [apiMain], apiEnv(index)));
     await Promise.all(
       instances.map((instance, index) =>
         waitFor(`${instance.name} to be ready`, () => isReady(`${instance.url}/api/health/ready`), {
@@ -223,8 +242,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     execFileSync('bash', [join(root, CERT_SCRIPT), certDir, 'localhost', '127.0.0.1'], { stdio: 'ignore' });
     const certFile = join(certDir, 'tls.crt');
     if (asRoot) chmodSync(join(certDir, 'tls.key'), 0o600);
+    const addresses = instances.map((instance) => `127.0.0.1:${instance.port}`);
+    /** Instances out of rotation, by address. */
+    const down = new Set<string>();
     const vars: NginxTemplateVars = {
-      BYOK_API_SERVERS: apiServers(instances.map((instance) => `127.0.0.1:${instance.port}`)),
+      BYOK_API_SERVERS: apiServers(addresses),
       BYOK_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
       BYOK_HTTPS_LISTEN: `127.0.0.1:${httpsPort}`,
       BYOK_PUBLIC_HTTPS_PORT: String(httpsPort),
@@ -234,12 +256,23 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       BYOK_ACCESS_LOG: join(dir, 'logs', 'nginx-access.log'),
     };
     const siteConfig = join(dir, 'conf.d', 'byok.conf');
-    writeFileSync(siteConfig, renderTemplate(readTemplate(root), { ...vars }));
     const nginxConf = join(dir, 'nginx.conf');
-    writeFileSync(
-      nginxConf,
-      mainConfig({ prefix: dir, siteConfig, mimeTypes, user: asRoot ? `nobody ${nobodyGroup()}` : undefined }),
-    );
+    const controlPort = await freePort();
+    let generation = 0;
+    const writeNginxConfig = (): void => {
+      writeFileSync(siteConfig, renderTemplate(readTemplate(root), { ...vars, BYOK_API_SERVERS: apiServers(addresses, down) }));
+      writeFileSync(
+        nginxConf,
+        mainConfig({
+          prefix: dir,
+          siteConfig,
+          mimeTypes,
+          user: asRoot ? `nobody ${nobodyGroup()}` : undefined,
+          control: { listen: `127.0.0.1:${controlPort}`, generation },
+        }),
+      );
+    };
+    writeNginxConfig();
     const nginx = start(
       'nginx',
       nginxBinary,
@@ -252,6 +285,48 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       timeoutMs: 15_000,
       process: nginx,
     });
+
+    let reloads = Promise.resolve();
+    /** Rewrites the configuration and reloads nginx; resolves once new connections get the new one. */
+    const reloadNginx = (): Promise<void> => {
+      const next = reloads.then(async () => {
+        generation += 1;
+        const expected = String(generation);
+        writeNginxConfig();
+        nginx.signal('SIGHUP');
+        // Old workers finish their connections (WebSockets and streams included) under the old configuration.
+        await waitFor(`nginx to load configuration ${expected}`, async () => (await textOf(`http://127.0.0.1:${controlPort}/generation`)) === expected, {
+          timeoutMs: 10_000,
+          process: nginx,
+          intervalMs: 20,
+        });
+      });
+      reloads = next.catch(() => undefined);
+      return next;
+    };
+
+    const restartInstance = async (index: number, restart: RestartOptions = {}): Promise<InstanceRestart> => {
+      const instance = instances[index];
+      if (!instance) throw new Error(`no instance ${index}; the cluster has ${instances.length}`);
+      const previous = apis[index];
+      const exit = previous.stop('SIGTERM', restart.graceMs ?? 60_000);
+      await waitFor(`${instance.name} to report it is draining`, async () => !(await isReady(`${instance.url}/api/health/ready`)), {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+      });
+      down.add(addresses[index]);
+      await reloadNginx();
+      const status = await exit;
+      const fresh = start(instance.name, process.execPath, [apiMain], apiEnv(index), previous);
+      apis[index] = fresh;
+      await waitFor(`${instance.name} to be ready again`, () => isReady(`${instance.url}/api/health/ready`), {
+        timeoutMs: 30_000,
+        process: fresh,
+      });
+      down.delete(addresses[index]);
+      await reloadNginx();
+      return { exit: status };
+    };
 
     return {
       url,
@@ -267,6 +342,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       fakeUpstreamUrl,
       processes,
       reaperPid: reaper.pid,
+      restartInstance,
       stop,
     };
   } catch (error) {
@@ -287,6 +363,21 @@ function findBinary(name: string, candidates: readonly string[]): string {
 function nobodyGroup(): string {
   const groups = readFileSync('/etc/group', 'utf8');
   return /^nogroup:/m.test(groups) ? 'nogroup' : 'nobody';
+}
+
+/** The body of a plain-HTTP GET, or null when nothing answers. */
+function textOf(url: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    // A new connection each time: a kept-alive one may belong to a worker of the old configuration.
+    const request = httpGet(url, { agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.once('end', () => resolve(body));
+    });
+    request.setTimeout(2000, () => request.destroy());
+    request.once('error', () => resolve(null));
+  });
 }
 
 /** 200 from a health URL; over HTTPS trusting only the cluster's certificate. */

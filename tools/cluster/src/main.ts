@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startCluster } from './cluster';
+import type { ExitStatus, ManagedProcess } from './processes';
 
 const USAGE = `Usage: npm run start:cluster -- [options]
 
@@ -13,7 +14,10 @@ and the builds (npm run start:cluster builds them first).
   --fake-upstream   also start the fake LLM upstream and point every provider at it (demo);
                     CLUSTER_FAKE_UPSTREAM=1 does the same
   --state-dir DIR   keep configs, certificate, logs and Redis data here (default: a temp dir, removed at exit)
-  --help`;
+  --help
+
+SIGHUP (kill -HUP <pid>, printed at start) restarts the API instances one at a time, as a
+rolling restart does: each drains (DRAIN_TIMEOUT), exits and comes back before the next.`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -53,13 +57,43 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => shutdown(0));
   process.once('SIGTERM', () => shutdown(0));
-  for (const child of cluster.processes) {
-    void child.exited.then((status) => {
-      if (stopping) return;
-      console.error(`\n${child.name} exited (${status.signal ?? `code ${status.code}`}):\n${child.logTail()}`);
-      shutdown(1);
-    });
-  }
+  // Any child that exits stops the cluster, except an instance leaving in a rolling restart.
+  const watched = new WeakSet<ManagedProcess>();
+  const leaving = new WeakSet<ManagedProcess>();
+  const watch = (): void => {
+    for (const child of cluster.processes) {
+      if (watched.has(child)) continue;
+      watched.add(child);
+      void child.exited.then((status) => {
+        if (stopping || leaving.has(child)) return;
+        console.error(`\n${child.name} exited (${describeExit(status)}):\n${child.logTail()}`);
+        shutdown(1);
+      });
+    }
+  };
+  watch();
+  let restarting = false;
+  process.on('SIGHUP', () => {
+    if (stopping || restarting) return;
+    restarting = true;
+    void (async () => {
+      console.log('\nRolling restart, one instance at a time…');
+      for (const [index, instance] of cluster.instances.entries()) {
+        const current = cluster.processes.find((child) => child.name === instance.name);
+        if (current) leaving.add(current);
+        const { exit } = await cluster.restartInstance(index);
+        watch();
+        console.log(`  ${instance.name} drained, exited (${describeExit(exit)}) and is back in rotation`);
+      }
+      console.log('Rolling restart done.');
+    })().then(
+      () => (restarting = false),
+      (error: unknown) => {
+        console.error(`Rolling restart failed: ${error instanceof Error ? error.message : String(error)}`);
+        shutdown(1);
+      },
+    );
+  });
 
   console.log(`BYOK cluster ready at ${cluster.url}`);
   console.log(`  HTTP ${cluster.httpUrl} redirects to HTTPS; the certificate is self-signed: ${cluster.certFile}`);
@@ -71,7 +105,12 @@ async function main(): Promise<void> {
         'such as sk-ant-test-0123456789abcdefgh or AIzaTest0123456789abcdefghijklmnop',
     );
   }
+  console.log(`  rolling restart: kill -HUP ${process.pid}`);
   console.log(`  logs in ${cluster.stateDir}/logs\nCtrl-C stops everything.`);
+}
+
+function describeExit(status: ExitStatus): string {
+  return status.signal ?? `code ${status.code}`;
 }
 
 function positiveInteger(flag: string, value: string | undefined): number {

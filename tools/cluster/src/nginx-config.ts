@@ -42,9 +42,12 @@ export function renderTemplate(template: string, vars: Readonly<Record<string, s
   return rendered;
 }
 
-/** `server host:port;` lines for BYOK_API_SERVERS. */
-export function apiServers(addresses: readonly string[]): string {
-  return addresses.map((address) => `server ${address};`).join(' ');
+/**
+ * `server host:port;` lines for BYOK_API_SERVERS; those in `down` are marked so, which takes them
+ * out of rotation and (unlike removing them) keeps ip_hash sending every other client where it did.
+ */
+export function apiServers(addresses: readonly string[], down: ReadonlySet<string> = new Set()): string {
+  return addresses.map((address) => `server ${address}${down.has(address) ? ' down' : ''};`).join(' ');
 }
 
 export interface MainConfigOptions {
@@ -55,6 +58,11 @@ export interface MainConfigOptions {
   mimeTypes: string;
   /** Set only when nginx starts as root, which otherwise drops workers to a user that may not exist. */
   user?: string;
+  /**
+   * A loopback listener answering GET /generation with this number: after a reload, a new
+   * connection gets the new number once new workers (with the new configuration) accept them.
+   */
+  control?: { listen: string; generation: number };
 }
 
 /**
@@ -82,6 +90,15 @@ export function mainConfig(options: MainConfigOptions): string {
     `    uwsgi_temp_path ${temp('uwsgi')};`,
     `    scgi_temp_path ${temp('scgi')};`,
     `    include ${options.siteConfig};`,
+    ...(options.control
+      ? [
+          '    server {',
+          `        listen ${options.control.listen};`,
+          '        access_log off;',
+          `        location = /generation { default_type text/plain; return 200 "${options.control.generation}"; }`,
+          '    }',
+        ]
+      : []),
     '}',
   ]
     .filter((line) => line !== '')

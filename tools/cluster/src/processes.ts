@@ -79,6 +79,11 @@ export class ManagedProcess {
     }
   }
 
+  /** Sends `signal` to the process itself, not its group (nginx's master reloads on SIGHUP; its workers must not get it). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) process.kill(this.pid, signal);
+  }
+
   /** Synchronous last resort for process exit handlers, where nothing can be awaited. */
   killNow(): void {
     if (this.running) this.signalGroup('SIGKILL');
@@ -131,7 +136,7 @@ export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 export async function waitFor(
   what: string,
   check: () => Promise<boolean>,
-  options: { timeoutMs: number; process?: ManagedProcess },
+  options: { timeoutMs: number; process?: ManagedProcess; intervalMs?: number },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
@@ -143,7 +148,7 @@ export async function waitFor(
       const tail = options.process ? `:\n${options.process.logTail()}` : '';
       throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}${tail}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }
 }
 

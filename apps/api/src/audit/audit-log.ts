@@ -6,6 +6,7 @@ import type { Caller } from '../auth/caller';
 import type { Secret } from '../common/secret';
 import { Fingerprinter } from '../crypto/fingerprinter';
 import { ClientIdentity } from '../limits/client-identity';
+import { Metrics } from '../metrics/metrics';
 import type { SessionRequest } from '../session/session-request';
 
 export type KeyAuditEvent = 'set' | 'replaced' | 'cleared' | 'validated' | 'validation_failed' | 'refused_by_policy';
@@ -36,6 +37,7 @@ export interface StreamAuditEntry {
  * Structured audit lines for key events, sign-ins and chat streams. They identify keys, sessions
  * and people by keyed hashes, so an auditor can follow one key, session or person through the
  * log, and see who used the server's keys, without the log holding any of them (nor an email or name).
+ * Key events and ended streams are counted in the metrics here too, by their closed labels only.
  */
 @Injectable()
 export class AuditLog {
@@ -43,11 +45,13 @@ export class AuditLog {
     private readonly logger: PinoLogger,
     private readonly fingerprinter: Fingerprinter,
     private readonly identity: ClientIdentity,
+    private readonly metrics: Metrics,
   ) {
     this.logger.setContext('Audit');
   }
 
   key(req: Request, entry: KeyAuditEntry): void {
+    this.metrics.keyEvent(entry.event);
     this.logger.info(
       {
         audit: {
@@ -90,6 +94,7 @@ export class AuditLog {
   }
 
   stream(caller: Caller, entry: StreamAuditEntry): void {
+    this.metrics.streamEnded(entry);
     this.logger.info(
       {
         audit: {

@@ -9,6 +9,7 @@ import { KeyResolver } from '../keys/key-resolver';
 import { KeyStore } from '../keys/key-store';
 import { InProcessKeyringStore } from '../keys/keyring/in-process-keyring-store';
 import { ClientIdentity } from '../limits/client-identity';
+import { Metrics } from '../metrics/metrics';
 import { InProcessConcurrencyLimiter } from '../limits/concurrency-limiter';
 import { RateLimits } from '../limits/rate-limits';
 import { AnthropicAdapter } from '../providers/adapters/anthropic.adapter';
@@ -70,6 +71,7 @@ describe('ChatService', () => {
     addressIdentity: 'ip-unit-test',
   };
   let audit: RecordingAuditLog;
+  let metrics: Metrics;
   const request = (overrides: Partial<ChatStartDto> = {}): ChatStartDto =>
     ({ id: 's1', provider: 'openai', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...overrides }) as ChatStartDto;
 
@@ -83,7 +85,8 @@ describe('ChatService', () => {
       clock,
     );
     const factory = new ProviderFactory(new OpenAiAdapter(http), new AnthropicAdapter(http), new GeminiAdapter(http));
-    audit = new RecordingAuditLog(new PinoLogger({ pinoHttp: { level: 'silent' } }), fingerprinter, new ClientIdentity(fingerprinter));
+    metrics = new Metrics(config);
+    audit = new RecordingAuditLog(new PinoLogger({ pinoHttp: { level: 'silent' } }), fingerprinter, new ClientIdentity(fingerprinter), metrics);
     service = new ChatService(
       config,
       new ProviderRegistry(config),
@@ -93,6 +96,7 @@ describe('ChatService', () => {
       new InProcessConcurrencyLimiter(),
       audit,
       clock,
+      metrics,
     );
   });
 
@@ -105,6 +109,10 @@ describe('ChatService', () => {
     expect(deltas).toEqual(['Hel', 'lo']);
     expect(outcome).toEqual({ finishReason: 'stop', usage: { inputTokens: 5, outputTokens: 2 }, credentialSource: 'env' });
     expect(audit.streams).toEqual([{ provider: 'openai', transport: 'socket', source: 'env', outcome: 'done' }]);
+    // One first token timed, however many deltas followed.
+    expect(await metrics.registry.getSingleMetricAsString('byok_chat_time_to_first_token_seconds')).toMatch(
+      /byok_chat_time_to_first_token_seconds_count\{provider="openai",transport="socket"\} 1$/m,
+    );
     expect(http.requests).toHaveLength(1);
     expect(http.requests[0]).toMatchObject({
       url: 'https://api.openai.com/v1/chat/completions',

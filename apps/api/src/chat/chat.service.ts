@@ -10,6 +10,7 @@ import { noKeyMessage } from '../keys/key-policy';
 import { KeyResolver, type ResolvedKey } from '../keys/key-resolver';
 import { ConcurrencyLimiter, type Lease } from '../limits/concurrency-limiter';
 import { RateLimits } from '../limits/rate-limits';
+import { Metrics } from '../metrics/metrics';
 import { ProviderFactory } from '../providers/provider-factory';
 import type { TextSink } from '../providers/provider-adapter';
 import { ProviderRegistry } from '../providers/provider-registry';
@@ -36,6 +37,7 @@ export class ChatService {
     private readonly concurrency: ConcurrencyLimiter,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
   ) {}
 
   async stream(
@@ -45,6 +47,7 @@ export class ChatService {
     signal: AbortSignal,
     onDelta: (text: string) => void,
   ): Promise<ChatOutcome> {
+    const startedAt = this.clock.now();
     let source: KeySource = 'none';
     const audit = (outcome: string): void =>
       // The id as sent is not logged unless it names a provider: it may be anything, a pasted key included.
@@ -54,12 +57,15 @@ export class ChatService {
       // Sent together, so the limits and the key cost one Redis round trip before the upstream call.
       const [lease, resolved] = await this.admitWithKey(caller, provider);
       source = resolved.source;
+      this.metrics.streamStarted(provider.id, transport);
+      const firstText = (): void => this.metrics.firstToken(provider.id, transport, this.clock.now() - startedAt);
       try {
-        const outcome = await this.run(provider, resolved, request, signal, onDelta);
+        const outcome = await this.run(provider, resolved, request, signal, onDelta, firstText);
         audit('done');
         return outcome;
       } finally {
         lease.release();
+        this.metrics.streamStopped(transport);
       }
     } catch (error) {
       audit(error instanceof ChatCancelled ? 'cancelled' : error instanceof ChatFailure ? error.code : 'internal_error');
@@ -124,6 +130,7 @@ export class ChatService {
     request: ChatStartDto,
     signal: AbortSignal,
     onDelta: (text: string) => void,
+    onFirstText: () => void,
   ): Promise<ChatOutcome> {
     if (!key && provider.keyRequired) {
       throw new ChatFailure('no_key', noKeyMessage(provider));
@@ -131,7 +138,7 @@ export class ChatService {
     const model = this.factory.chatModelWithApiKey(provider, request.model, key);
     const watchdog = new StreamWatchdog(this.clock, signal, this.config.chatFirstTokenTimeoutMs, this.config.chatIdleTimeoutMs);
     const onText: TextSink = (text) => {
-      watchdog.progress();
+      if (watchdog.progress()) onFirstText();
       onDelta(text);
     };
     try {
@@ -140,10 +147,10 @@ export class ChatService {
         watchdog.signal,
         onText,
       );
-      if (signal.aborted) throw new ChatCancelled();
+      if (signal.aborted) throw cancellationOf(signal);
       return { finishReason, usage, credentialSource: source };
     } catch (error) {
-      if (signal.aborted) throw new ChatCancelled();
+      if (signal.aborted) throw cancellationOf(signal);
       if (watchdog.fired) {
         throw new ChatFailure('timeout', `${provider.name} stopped answering (no tokens within the time limit).`);
       }
@@ -152,6 +159,14 @@ export class ChatService {
       watchdog.stop();
     }
   }
+}
+
+/**
+ * The caller's abort: its reason when that is a failure the client is owed (the drain ending the
+ * stream), else a cancel that owes nothing.
+ */
+function cancellationOf(signal: AbortSignal): Error {
+  return signal.reason instanceof ChatFailure ? signal.reason : new ChatCancelled();
 }
 
 /** The limit and key stores answer outages as an HTTP 503; a stream reports the same code as an event. */

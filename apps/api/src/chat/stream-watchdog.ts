@@ -37,13 +37,18 @@ export class StreamWatchdog {
     return this.expired;
   }
 
-  /** Called for every token from upstream; the first one turns the first-token deadline into the idle one. */
-  progress(): void {
-    if (this.lastProgressAt === null) {
+  /**
+   * Called for every token from upstream; the first one turns the first-token deadline into the
+   * idle one. True for that first one, so the caller can time it without a flag of its own.
+   */
+  progress(): boolean {
+    const first = this.lastProgressAt === null;
+    if (first) {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.check(), this.idleTimeoutMs);
     }
     this.lastProgressAt = this.clock.now();
+    return first;
   }
 
   stop(): void {

@@ -10,7 +10,10 @@ export const METRIC_NAMES = {
   streamsEnded: 'byok_chat_streams_ended_total',
   /** Gauge {transport}: streams running now on this instance. */
   streamsActive: 'byok_chat_streams_active',
-  /** Histogram {provider, transport}: seconds from the stream's start to its first text, measured in the API. */
+  /**
+   * Histogram {provider, transport}: seconds from the stream's start to its first text, measured in the API.
+   * Exported as `_bucket` (with `le`), `_sum` and `_count`.
+   */
   timeToFirstToken: 'byok_chat_time_to_first_token_seconds',
   /** Counter {event}: key events (set, replaced, cleared, validated, validation_failed, refused_by_policy). */
   keyEvents: 'byok_key_events_total',

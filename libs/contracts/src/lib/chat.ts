@@ -76,12 +76,23 @@ export interface ChatReadyEvent {
   keyring: boolean;
 }
 
+/**
+ * Sent just before the server closes a socket because its instance is shutting down (a rolling
+ * restart). Every stream of the socket has ended by then, the drained ones with `server_draining`.
+ * socket.io does not reconnect after a disconnect the server asked for, so the client connects
+ * again itself, and the load balancer sends it to another instance.
+ */
+export interface ChatReconnectEvent {
+  code: Extract<ChatErrorCode, 'server_draining'>;
+}
+
 /** socket.io event names, typed for both ends (server emits and client listens to the same map). */
 export interface ChatServerToClientEvents {
   'chat:ready': (event: ChatReadyEvent) => void;
   'chat:delta': (event: ChatDeltaEvent) => void;
   'chat:done': (event: ChatDoneEvent) => void;
   'chat:error': (event: ChatErrorEvent) => void;
+  'chat:reconnect': (event: ChatReconnectEvent) => void;
 }
 
 export interface ChatClientToServerEvents {

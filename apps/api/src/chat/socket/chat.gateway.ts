@@ -11,17 +11,21 @@ import {
 import {
   CHAT_NAMESPACE,
   type ChatClientToServerEvents,
+  type ChatErrorCode,
   type ChatErrorEvent,
   type ChatServerToClientEvents,
 } from '@byok/contracts';
 import type { Namespace, Socket } from 'socket.io';
 import { validatePayload } from '../../common/validate-payload';
+import { DrainService } from '../../lifecycle/drain.service';
+import { failureOwed, SERVER_DRAINING_MESSAGE, serverDraining } from '../../lifecycle/server-draining';
 import { ChatService } from '../chat.service';
-import { ChatCancelled, ChatFailure, chatErrorEventOf } from '../chat-failure';
+import { ChatFailure, chatErrorEventOf } from '../chat-failure';
 import { ChatCancelDto, ChatStartDto } from '../dto/chat-requests.dto';
 import { SocketAdmission, type SocketCaller } from './socket-admission';
 
 type ChatSocket = Socket<ChatClientToServerEvents, ChatServerToClientEvents>;
+type ChatNamespace = Namespace<ChatClientToServerEvents, ChatServerToClientEvents>;
 
 interface ConnectionState {
   caller: SocketCaller;
@@ -32,15 +36,34 @@ interface ConnectionState {
 export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(ChatGateway.name);
   private readonly connections = new WeakMap<ChatSocket, ConnectionState>();
+  /** Connections of the sockets sent away, until they have closed. */
+  private readonly leaving = new Set<Promise<void>>();
 
   constructor(
     private readonly chat: ChatService,
     private readonly admission: SocketAdmission,
+    private readonly drain: DrainService,
   ) {}
 
-  /** Sockets over the caps are refused at the handshake, with a code the client can show. */
-  afterInit(namespace: Namespace): void {
+  /**
+   * Sockets over the caps are refused at the handshake, with a code the client can show; so is
+   * every socket while the instance drains. A draining instance sends each socket away as soon as
+   * it has no stream running, and every one that is left once the drain is done.
+   */
+  afterInit(namespace: ChatNamespace): void {
+    this.drain.subscribe({
+      drainStarted: () => this.sendAwayIdle(namespace),
+      drained: async () => {
+        this.sendAwayIdle(namespace);
+        // Closing the app under them would cut the reconnect request off before it is out.
+        await Promise.all(this.leaving);
+      },
+    });
     namespace.use((socket, next) => {
+      if (this.drain.draining) {
+        next(Object.assign(new Error(SERVER_DRAINING_MESSAGE), { data: { code: 'server_draining' satisfies ChatErrorCode } }));
+        return;
+      }
       this.admission.admit(socket.request).then(
         (caller) => {
           socket.once('disconnect', () => caller.release());
@@ -53,6 +76,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   handleConnection(socket: ChatSocket): void {
+    // Admitted just before the drain began: nothing has run on it yet, so it may as well go now.
+    if (this.drain.draining) {
+      this.sendAway(socket);
+      return;
+    }
     const state = this.connections.get(socket);
     // Tells the client whether this socket reads a keyring; one opened before the session's first key does not.
     if (state) socket.emit('chat:ready', { keyring: state.caller.keyring !== null });
@@ -80,8 +108,10 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       return;
     }
     const abort = new AbortController();
+    const ticket = this.drain.admit(abort);
     state.streams.set(request.id, abort);
     try {
+      if (!ticket) throw serverDraining();
       this.admission.checkLifetime(state.caller);
       this.admission.extendIfDue(state.caller);
       const outcome = await this.chat.stream(state.caller, 'socket', request, abort.signal, (text) =>
@@ -89,9 +119,12 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       );
       socket.emit('chat:done', { id: request.id, ...outcome });
     } catch (error) {
-      if (!(error instanceof ChatCancelled)) socket.emit('chat:error', chatErrorEventOf(request.id, error, this.logger));
+      const owed = failureOwed(error, abort.signal);
+      if (owed) socket.emit('chat:error', chatErrorEventOf(request.id, owed, this.logger));
     } finally {
+      ticket?.release();
       state.streams.delete(request.id);
+      if (this.drain.draining && state.streams.size === 0) this.sendAway(socket);
     }
   }
 
@@ -103,6 +136,25 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
       return;
     }
     this.connections.get(socket)?.streams.get(parsed.value.id)?.abort();
+  }
+
+  private sendAwayIdle(namespace: ChatNamespace): void {
+    for (const socket of namespace.sockets.values()) {
+      if (!this.connections.get(socket)?.streams.size) this.sendAway(socket);
+    }
+  }
+
+  /**
+   * Asks the client to connect again (socket.io never does by itself after a disconnect the
+   * server asked for), then closes the connection once those packets are out.
+   */
+  private sendAway(socket: ChatSocket): void {
+    if (!socket.connected) return;
+    const closed = new Promise<void>((resolve) => socket.conn.once('close', () => resolve()));
+    this.leaving.add(closed);
+    void closed.then(() => this.leaving.delete(closed));
+    socket.emit('chat:reconnect', { code: 'server_draining' });
+    socket.disconnect(true);
   }
 }
 

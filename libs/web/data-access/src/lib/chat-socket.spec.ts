@@ -57,6 +57,13 @@ class FakeSocket {
     this.fire('connect');
   }
 
+  /** The server closes the socket itself (`socket.disconnect()` there); socket.io then does not reconnect. */
+  serverDisconnects(): void {
+    this.connected = false;
+    this.active = false;
+    this.fire('disconnect', 'io server disconnect');
+  }
+
   fire(event: string, ...args: unknown[]): void {
     for (const handler of this.handlers.get(event) ?? []) {
       handler(...args);
@@ -365,6 +372,175 @@ describe('ChatSocket', () => {
     socket.keysChanged();
 
     expect(created).toEqual([]);
+  });
+
+  describe('when the server drains (a rolling restart)', () => {
+    const draining = { code: 'server_draining', message: 'The chat server is restarting.' };
+
+    afterEach(() => vi.useRealTimers());
+
+    it('asks a stream the server ended with server_draining again, once, over a new connection, with the same request', () => {
+      open();
+      const stream = record(socket.stream(request('s1', 'Tell me more')));
+      fake.fire('chat:delta', { id: 's1', text: 'Half an ans' });
+      fake.fire('chat:error', { id: 's1', ...draining });
+
+      expect(stream.events).toEqual([
+        { type: 'delta', text: 'Half an ans' },
+        { type: 'retry', error: draining },
+      ]);
+      expect(stream.completed()).toBe(false);
+      expect(fake.calls).toEqual(['disconnect', 'connect']);
+
+      fake.serverAccepts();
+      expect(fake.emitted).toEqual([
+        ['chat:start', request('s1', 'Tell me more')],
+        ['chat:start', request('s1', 'Tell me more')],
+      ]);
+      fake.fire('chat:delta', { id: 's1', text: 'A whole answer' });
+      fake.fire('chat:done', { id: 's1', finishReason: 'stop', credentialSource: 'session' });
+
+      expect(stream.events.slice(2)).toEqual([
+        { type: 'delta', text: 'A whole answer' },
+        { type: 'done', done: { id: 's1', finishReason: 'stop', credentialSource: 'session' } },
+      ]);
+      expect(stream.completed()).toBe(true);
+    });
+
+    it('shows a second server_draining for the same stream as its error, and asks no third time', () => {
+      open();
+      const stream = record(socket.stream(request('s1')));
+      fake.fire('chat:error', { id: 's1', ...draining });
+      fake.serverAccepts();
+      fake.fire('chat:error', { id: 's1', ...draining });
+
+      expect(stream.events).toEqual([
+        { type: 'retry', error: draining },
+        { type: 'error', error: draining },
+      ]);
+      expect(stream.completed()).toBe(true);
+      expect(fake.emitted.filter(([event]) => event === 'chat:start')).toHaveLength(2);
+      expect(fake.calls).toEqual(['disconnect', 'connect']);
+    });
+
+    it('keeps a draining connection until its other streams end, and sends new streams over the next one', () => {
+      open();
+      const drained = record(socket.stream(request('s1')));
+      const finishing = record(socket.stream(request('s2')));
+      fake.fire('chat:error', { id: 's1', ...draining });
+      const later = record(socket.stream(request('s3')));
+
+      expect(fake.calls).toEqual([]);
+      expect(fake.emitted.map(([, payload]) => (payload as { id: string }).id)).toEqual(['s1', 's2']);
+      fake.fire('chat:delta', { id: 's2', text: 'still coming' });
+      fake.fire('chat:done', { id: 's2', finishReason: 'stop', credentialSource: 'env' });
+
+      expect(finishing.events.map((event) => event.type)).toEqual(['delta', 'done']);
+      expect(fake.calls).toEqual(['disconnect', 'connect']);
+      fake.serverAccepts();
+      expect(fake.emitted.slice(2)).toEqual([
+        ['chat:start', request('s1')],
+        ['chat:start', request('s3')],
+      ]);
+      expect(drained.completed()).toBe(false);
+      expect(later.events).toEqual([]);
+    });
+
+    it('asks again a stream still open when the server sends the socket away, and connects again itself', () => {
+      open();
+      const crossed = record(socket.stream(request('s1')));
+      fake.fire('chat:reconnect', { code: 'server_draining' });
+      fake.serverDisconnects();
+
+      expect(crossed.events).toEqual([{ type: 'retry', error: { code: 'server_draining', message: expect.any(String) } }]);
+      expect(fake.calls).toEqual(['connect']);
+      fake.serverAccepts();
+      expect(fake.emitted).toEqual([
+        ['chat:start', request('s1')],
+        ['chat:start', request('s1')],
+      ]);
+    });
+
+    it('still reports a plain server disconnect (not announced as a drain) as a lost connection, without reconnecting', () => {
+      open();
+      const stream = record(socket.stream(request('s1')));
+      fake.serverDisconnects();
+
+      expect(stream.events).toEqual([{ type: 'error', error: { code: 'disconnected', message: expect.stringContaining('interrupted') } }]);
+      expect(fake.calls).toEqual([]);
+    });
+
+    it('leaves a socket sent away with nothing waiting closed; the next stream connects', () => {
+      open();
+      fake.fire('chat:reconnect', { code: 'server_draining' });
+      fake.serverDisconnects();
+      expect(fake.calls).toEqual([]);
+
+      record(socket.stream(request('s1')));
+      expect(fake.calls).toEqual(['connect']);
+      fake.serverAccepts();
+      expect(fake.emitted).toEqual([['chat:start', request('s1')]]);
+    });
+
+    it('waits through handshakes refused by a draining instance, trying again later on a new connection', () => {
+      vi.useFakeTimers();
+      const stream = record(socket.stream(request('s1')));
+      const refusal = Object.assign(new Error('The chat server is restarting.'), { data: { code: 'server_draining' } });
+      fake.fire('connect_error', refusal);
+
+      expect(stream.events).toEqual([]);
+      expect(fake.calls).toEqual(['disconnect']);
+      vi.advanceTimersByTime(499);
+      expect(fake.calls).toEqual(['disconnect']);
+      vi.advanceTimersByTime(1);
+      expect(fake.calls).toEqual(['disconnect', 'connect']);
+
+      fake.fire('connect_error', refusal);
+      vi.advanceTimersByTime(999);
+      expect(fake.calls).toEqual(['disconnect', 'connect', 'disconnect']);
+      vi.advanceTimersByTime(1);
+      fake.serverAccepts();
+
+      expect(fake.emitted).toEqual([['chat:start', request('s1')]]);
+      expect(stream.events).toEqual([]);
+      http.expectNone(API_ROUTES.authSession);
+    });
+
+    it('fails the waiting streams with server_draining once draining instances have refused them for about 40 s', () => {
+      vi.useFakeTimers();
+      const stream = record(socket.stream(request('s1')));
+      const refusal = Object.assign(new Error('The chat server is restarting.'), { data: { code: 'server_draining' } });
+      let waited = 0;
+      for (let attempt = 0; attempt < 10; attempt++) {
+        fake.fire('connect_error', refusal);
+        const before = fake.calls.length;
+        while (fake.calls.length === before) {
+          vi.advanceTimersByTime(100);
+          waited += 100;
+        }
+      }
+      expect(stream.events).toEqual([]);
+      fake.fire('connect_error', refusal);
+
+      expect(waited).toBeGreaterThan(35_000);
+      expect(stream.events).toEqual([{ type: 'error', error: { code: 'server_draining', message: 'The chat server is restarting.' } }]);
+      expect(stream.completed()).toBe(true);
+    });
+
+    it('completes a stream cancelled while it waits to be asked again, and never sends it', () => {
+      open();
+      fake.fire('chat:ready', { keyring: true });
+      const kept = record(socket.stream(request('s1')));
+      const other = record(socket.stream(request('s2')));
+      fake.fire('chat:error', { id: 's1', ...draining });
+      socket.cancel('s1');
+      fake.fire('chat:done', { id: 's2', finishReason: 'stop', credentialSource: 'env' });
+
+      expect(kept.completed()).toBe(true);
+      expect(other.completed()).toBe(true);
+      // Nothing waits any more, so nothing reconnects: the next stream will.
+      expect(fake.calls).toEqual([]);
+    });
   });
 });
 

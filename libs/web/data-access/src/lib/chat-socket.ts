@@ -6,6 +6,7 @@ import {
   type ChatErrorCode,
   type ChatServerToClientEvents,
   type ChatStartRequest,
+  RETRYABLE_CHAT_ERROR_CODES,
 } from '@byok/contracts';
 import { Observable, type Subscriber } from 'rxjs';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
@@ -32,9 +33,14 @@ export interface ChatStreamError {
   readonly retryAfter?: number;
 }
 
-/** What one stream yields; it completes after `done` or `error`. */
+/**
+ * What one stream yields; it completes after `done` or `error`. `retry` means the server ended the
+ * stream with a retryable error (its instance is restarting) and the stream is being asked again,
+ * once, on a new connection: the text yielded so far is void, and the answer starts over.
+ */
 export type ChatStreamEvent =
   | { readonly type: 'delta'; readonly text: string }
+  | { readonly type: 'retry'; readonly error: ChatStreamError }
   | { readonly type: 'done'; readonly done: ChatDoneEvent }
   | { readonly type: 'error'; readonly error: ChatStreamError };
 
@@ -62,6 +68,7 @@ export function newStreamId(): string {
 
 const CONNECTION_LOST = 'The connection to the chat server was interrupted. Try again.';
 const CONNECTION_FAILED = 'The chat server could not be reached. Check your connection and try again.';
+const SERVER_RESTARTED = 'The chat server restarted during the answer. Try again.';
 
 /**
  * Handshakes the server refuses on purpose, with a reason worth showing: no one is signed in, its
@@ -75,8 +82,29 @@ function handshakeRefusal(code: unknown): ChatErrorCode | null {
 }
 
 /**
+ * A draining instance refuses handshakes until it has gone; the load balancer may still send a
+ * new connection there for a moment. Waiting streams wait through these refusals, the connection
+ * tried again after 0.5 s, 1 s, 2 s, 4 s and then every 5 s, about 40 s in all (beyond the
+ * default DRAIN_TIMEOUT of 30 s), before they fail.
+ */
+const DRAINING_RETRY_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000, 5000, 5000, 5000, 5000, 5000, 5000];
+
+interface StreamEntry {
+  readonly request: ChatStartRequest;
+  readonly subscriber: Subscriber<ChatStreamEvent>;
+  /** Already asked again once after a retryable error; the next such error is the stream's end. */
+  readonly retried: boolean;
+}
+
+/**
  * The chat gateway over socket.io, one observable per stream. Subscribing starts the stream,
  * unsubscribing cancels it on the server.
+ *
+ * A server that is shutting down (a rolling restart) ends its streams with the retryable
+ * `server_draining` and then sends the socket away (`chat:reconnect`, then a disconnect). Each
+ * such stream is asked again once, with the same request, over a new connection, which the load
+ * balancer gives to another instance; the subscriber sees `retry` and stays open. A second
+ * `server_draining` for the same stream is its error.
  *
  * A socket reads its session's keyring, so once bound to one (`chat:ready` with `keyring: true`)
  * it sees every later key change and never needs a new handshake. Only a socket opened before the
@@ -95,13 +123,18 @@ export class ChatSocket {
    * buffer, so a stream that failed while offline is not started later behind the user's back,
    * and one asked for during a rebind goes out over the handshake with the new session cookie.
    */
-  private readonly waiting = new Map<string, { request: ChatStartRequest; subscriber: Subscriber<ChatStreamEvent> }>();
-  private readonly running = new Map<string, Subscriber<ChatStreamEvent>>();
+  private readonly waiting = new Map<string, StreamEntry>();
+  private readonly running = new Map<string, StreamEntry>();
   private readonly connectedState = signal(false);
   /** What this connection's `chat:ready` said; null until it arrives, so an unknown socket is not trusted. */
   private keyring: boolean | null = null;
   /** The keys changed while the socket was not known to be bound, so its handshake may be stale. */
   private rebindPending = false;
+  /** This connection's server is draining: nothing new goes over it, and it is replaced once no stream runs on it. */
+  private sentAway = false;
+  /** Handshakes refused in a row by draining instances, and the timer of the next attempt. */
+  private drainingRefusals = 0;
+  private drainingRetry: ReturnType<typeof setTimeout> | null = null;
 
   readonly connected = this.connectedState.asReadonly();
 
@@ -118,6 +151,7 @@ export class ChatSocket {
 
   /** Closes the connection and ends every stream with a `disconnected` error. */
   disconnect(): void {
+    this.stopDrainingRetry();
     this.socket?.disconnect();
     this.failWaiting(CONNECTION_LOST);
   }
@@ -141,12 +175,13 @@ export class ChatSocket {
         // Drop the stale connection first, so the new stream waits for the fresh handshake.
         socket.disconnect();
       }
-      if (socket.connected) {
-        this.running.set(request.id, subscriber);
+      const entry: StreamEntry = { request, subscriber, retried: false };
+      if (socket.connected && !this.sentAway) {
+        this.running.set(request.id, entry);
         socket.emit('chat:start', request);
       } else {
-        this.waiting.set(request.id, { request, subscriber });
-        if (!socket.active) {
+        this.waiting.set(request.id, entry);
+        if (!socket.active && this.drainingRetry === null) {
           this.handshake(socket);
         }
       }
@@ -166,7 +201,8 @@ export class ChatSocket {
     if (running) {
       this.running.delete(id);
       this.socket?.emit('chat:cancel', { id });
-      running.complete();
+      running.subscriber.complete();
+      this.replaceIfSentAway();
     }
   }
 
@@ -190,11 +226,13 @@ export class ChatSocket {
     });
     socket.on('connect', () => {
       this.connectedState.set(true);
+      this.sentAway = false;
+      this.drainingRefusals = 0;
       const waiting = [...this.waiting.values()];
       this.waiting.clear();
-      for (const { request, subscriber } of waiting) {
-        this.running.set(request.id, subscriber);
-        socket.emit('chat:start', request);
+      for (const entry of waiting) {
+        this.running.set(entry.request.id, entry);
+        socket.emit('chat:start', entry.request);
       }
     });
     socket.on('chat:ready', ({ keyring }) => {
@@ -204,17 +242,39 @@ export class ChatSocket {
         this.rebindPending = false;
       }
     });
-    socket.on('disconnect', () => {
+    socket.on('chat:reconnect', () => {
+      this.sentAway = true;
+      this.replaceIfSentAway();
+    });
+    socket.on('disconnect', (reason: string) => {
       this.connectedState.set(false);
       // The next connection is a new handshake and says for itself whether it is bound.
       this.keyring = null;
       // The server drops a socket's streams with it; nothing more will arrive for them.
       const running = [...this.running.values()];
       this.running.clear();
-      this.fail(running, CONNECTION_LOST);
+      if (!this.sentAway) {
+        this.fail(running.map((entry) => entry.subscriber), CONNECTION_LOST);
+        return;
+      }
+      // A draining server ends every stream it has before it sends the socket away, so one
+      // without an ending here crossed the disconnect and never reached it: ask it again.
+      for (const entry of running) {
+        this.askAgain(entry, { code: 'server_draining', message: SERVER_RESTARTED });
+      }
+      // socket.io reconnects by itself after a lost connection, never after the server's own disconnect.
+      if (reason === 'io server disconnect' && this.waiting.size > 0) {
+        this.handshake(socket);
+      }
     });
     socket.on('connect_error', (error: Error & { data?: { code?: unknown } }) => {
       this.connectedState.set(false);
+      if (error.data?.code === 'server_draining') {
+        if (!this.retryAfterDrainingRefusal(socket)) {
+          this.failWaiting(error.message, 'server_draining');
+        }
+        return;
+      }
       const refusal = handshakeRefusal(error.data?.code);
       this.redirect.refused(refusal);
       if (refusal) {
@@ -223,12 +283,21 @@ export class ChatSocket {
         this.failWaiting(CONNECTION_FAILED);
       }
     });
-    socket.on('chat:delta', ({ id, text }) => this.running.get(id)?.next({ type: 'delta', text }));
+    socket.on('chat:delta', ({ id, text }) => this.running.get(id)?.subscriber.next({ type: 'delta', text }));
     socket.on('chat:done', (done) => this.finish(done.id, { type: 'done', done }));
     socket.on('chat:error', ({ id, code, message, retryAfter }) => {
       // A session can end while its socket stays open, e.g. signed out in another tab.
       this.redirect.refused(code);
       const error: ChatStreamError = retryAfter === undefined ? { code, message } : { code, message, retryAfter };
+      const entry = this.running.get(id);
+      if (entry && !entry.retried && RETRYABLE_CHAT_ERROR_CODES.includes(code)) {
+        this.running.delete(id);
+        // This server will not take the stream again; the next connection goes elsewhere.
+        this.sentAway = true;
+        this.askAgain(entry, error);
+        this.replaceIfSentAway();
+        return;
+      }
       this.finish(id, { type: 'error', error });
     });
     this.socket = socket;
@@ -236,13 +305,66 @@ export class ChatSocket {
   }
 
   private finish(id: string, event: ChatStreamEvent): void {
-    const subscriber = this.running.get(id);
-    if (!subscriber) {
+    const entry = this.running.get(id);
+    if (!entry) {
       return;
     }
     this.running.delete(id);
-    subscriber.next(event);
-    subscriber.complete();
+    entry.subscriber.next(event);
+    entry.subscriber.complete();
+    this.replaceIfSentAway();
+  }
+
+  /** Puts a stream the server ended with a retryable error back in line, for the next connection. */
+  private askAgain(entry: StreamEntry, error: ChatStreamError): void {
+    if (entry.retried) {
+      entry.subscriber.next({ type: 'error', error });
+      entry.subscriber.complete();
+      return;
+    }
+    this.waiting.set(entry.request.id, { ...entry, retried: true });
+    entry.subscriber.next({ type: 'retry', error });
+  }
+
+  /**
+   * Once no stream runs on a connection whose server is draining, streams waiting to be asked
+   * again get a new connection (the load balancer picks another instance for it). Without one
+   * waiting, the next stream connects.
+   */
+  private replaceIfSentAway(): void {
+    const socket = this.socket;
+    if (!socket || !this.sentAway || this.running.size > 0 || this.waiting.size === 0 || this.drainingRetry !== null) {
+      return;
+    }
+    socket.disconnect();
+    this.handshake(socket);
+  }
+
+  /** Whether the waiting streams wait for another attempt (false: they have waited long enough, or none waits). */
+  private retryAfterDrainingRefusal(socket: ChatClientSocket): boolean {
+    const delay = DRAINING_RETRY_DELAYS_MS[this.drainingRefusals];
+    if (this.waiting.size === 0 || delay === undefined) {
+      this.drainingRefusals = 0;
+      return false;
+    }
+    this.drainingRefusals += 1;
+    // Drops the refused connection, so the next attempt is a new one the balancer may send elsewhere.
+    socket.disconnect();
+    this.drainingRetry = setTimeout(() => {
+      this.drainingRetry = null;
+      if (this.waiting.size > 0) {
+        this.handshake(socket);
+      }
+    }, delay);
+    return true;
+  }
+
+  private stopDrainingRetry(): void {
+    if (this.drainingRetry !== null) {
+      clearTimeout(this.drainingRetry);
+      this.drainingRetry = null;
+    }
+    this.drainingRefusals = 0;
   }
 
   private failWaiting(message: string, code: ChatStreamErrorCode = 'disconnected'): void {

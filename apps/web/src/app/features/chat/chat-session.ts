@@ -113,6 +113,11 @@ export class ChatSession {
       case 'delta':
         this.update(id, (turn) => ({ ...turn, text: turn.text + event.text }));
         break;
+      case 'retry':
+        // The server restarted mid-answer and the same question goes to another one: the answer starts over.
+        this.update(id, (turn) => ({ ...turn, text: '' }));
+        void this.announcer.announce('The chat server is restarting; asking again.', 'polite');
+        break;
       case 'done':
         this.update(id, (turn) => ({ ...turn, status: 'done', credentialSource: event.done.credentialSource }));
         // The answer region is aria-busy while it grows; this says once that it is complete.
