@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { createApp } from '../../src/app.factory';
@@ -12,6 +14,8 @@ export const TEST_SECRETS = {
   SESSION_SECRET: 'test-session-secret-0123456789abcdefghijkl',
   KEYSTORE_SECRETS: 'test-keystore-secret-0123456789abcdefghijk',
 };
+
+const NO_WEB_BUILD = join(tmpdir(), 'byok-tests-serve-no-web-app');
 
 /** A real API instance listening on a loopback port, with its logs captured. */
 export class ApiInstance {
@@ -27,7 +31,8 @@ export class ApiInstance {
     for (const [name, value] of Object.entries(env)) {
       if (name.endsWith('_API_KEY')) leakAudit.registerKey(value);
     }
-    const config = loadConfig({ ...TEST_SECRETS, LOG_LEVEL: 'debug', ...env });
+    // API only unless a test asks for the web app: whether a build happens to be in dist/ must not change answers.
+    const config = loadConfig({ ...TEST_SECRETS, LOG_LEVEL: 'debug', WEB_ROOT: NO_WEB_BUILD, ...env });
     const logs = new LogCapture();
     leakAudit.event({ type: 'api-start', label: logs.auditLabel });
     // nestjs-pino keeps one process-wide logger for lines outside an HTTP request (socket
