@@ -40,7 +40,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   app.setGlobalPrefix('api');
   app.useGlobalPipes(createValidationPipe());
   app.useWebSocketAdapter(new ChatIoAdapter(app, config, app.get<SessionHandlers>(SESSION_HANDLERS), trust));
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts stops on signals through the drain (drainOnSignals), and tests close apps themselves.
   if (config.metricsToken) {
     // After the Host guard, before the web app's fallback page; no session or CSRF middleware runs for it.
     app.use(metricsRoute(app.get(Metrics), config.metricsToken));

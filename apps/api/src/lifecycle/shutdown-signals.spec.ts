@@ -67,18 +67,6 @@ describe('drainOnSignals', () => {
     expect(exits).toEqual([0]);
   });
 
-  it('replaces the listeners already there (Nest’s hooks, which would close without draining)', () => {
-    const { app, source } = fakes();
-    const nestHook = jest.fn();
-    source.on('SIGTERM', nestHook);
-    drainOnSignals(app, source as unknown as SignalSource, () => undefined);
-
-    source.emit('SIGTERM', 'SIGTERM');
-
-    expect(nestHook).not.toHaveBeenCalled();
-    expect(source.listenerCount('SIGTERM')).toBe(1);
-  });
-
   it('exits 1 when closing fails', async () => {
     const { app, finishDrain, exits, source } = fakes();
     (app as { close: () => Promise<void> }).close = () => Promise.reject(new Error('boom'));

@@ -7,7 +7,6 @@ export const DRAIN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 /** The part of `process` this needs; tests pass an EventEmitter. */
 export interface SignalSource {
   on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
-  removeAllListeners(signal: NodeJS.Signals): unknown;
 }
 
 /**
@@ -15,8 +14,8 @@ export interface SignalSource {
  * HTTP server, then Redis in the modules' shutdown hooks) and exits 0. A second signal during the
  * drain ends the running streams at once (with `server_draining`) instead of waiting them out.
  *
- * Nest's own shutdown hooks, which createApp turns on for every app, would close without draining
- * and then re-raise the signal (the exit status a killed process has), so they give these signals up.
+ * It replaces Nest's shutdown hooks, which createApp leaves off: they would close without draining
+ * and then re-raise the signal (the exit status a killed process has).
  */
 export function drainOnSignals(
   app: INestApplication,
@@ -45,8 +44,5 @@ export function drainOnSignals(
         },
       );
   };
-  for (const signal of DRAIN_SIGNALS) {
-    source.removeAllListeners(signal);
-    source.on(signal, onSignal);
-  }
+  for (const signal of DRAIN_SIGNALS) source.on(signal, onSignal);
 }
