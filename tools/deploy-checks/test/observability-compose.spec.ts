@@ -17,10 +17,11 @@ import {
   ROOT,
   type ComposeFile,
   type ComposeService,
+  apiServiceNames,
 } from './support/workspace';
 
 const base = loadCompose();
-const apiServices = Object.keys(base.services).filter((name) => /^api-\d+$/.test(name));
+const apiServices = apiServiceNames(base);
 const observability = loadCompose(OBSERVABILITY_COMPOSE_FILE);
 const services = observability.services;
 const prometheus = services['prometheus'];

@@ -21,10 +21,11 @@ import {
   SENTINEL_COMPOSE_FILE,
   type ComposeFile,
   type ComposeService,
+  apiServiceNames,
 } from './support/workspace';
 
 const base = loadCompose();
-const apiServices = Object.keys(base.services).filter((name) => /^api-\d+$/.test(name));
+const apiServices = apiServiceNames(base);
 const sentinelCompose = loadCompose(SENTINEL_COMPOSE_FILE);
 const services = sentinelCompose.services;
 const DATA_NODES = ['redis', 'redis-replica'];

@@ -21,10 +21,11 @@ import {
   ROOT,
   type ComposeFile,
   type ComposeService,
+  apiServiceNames,
 } from './support/workspace';
 
 const base = loadCompose();
-const apiServices = Object.keys(base.services).filter((name) => /^api-\d+$/.test(name));
+const apiServices = apiServiceNames(base);
 const oauth2 = loadCompose(OAUTH2_PROXY_COMPOSE_FILE);
 const oidc = loadCompose(OIDC_COMPOSE_FILE);
 
@@ -93,7 +94,7 @@ describe.each([
   { file: OIDC_COMPOSE_FILE, compose: oidc, mode: 'oidc' },
 ])('$file (sign-in on top of docker-compose.yml)', ({ compose, mode }) => {
   it('switches every API instance of docker-compose.yml to sign-in, none left anonymous', () => {
-    expect(Object.keys(compose.services).filter((name) => /^api-\d+$/.test(name))).toEqual(apiServices);
+    expect(apiServiceNames(compose)).toEqual(apiServices);
     for (const environment of apiEnvironments(compose)) expect(environment['AUTH_MODE']).toBe(mode);
   });
 

@@ -89,6 +89,11 @@ export const OBSERVABILITY_COMPOSE_FILE = 'docker-compose.observability.yml';
 export const OAUTH2_PROXY_TEMPLATE = 'docker/nginx-oauth2-proxy.conf.template';
 
 /** A compose file with YAML merge keys (`<<: *api`) resolved, as Compose reads it. */
+/** The API instances of a compose file (api-1, api-2, …), in file order. */
+export function apiServiceNames(compose: ComposeFile): string[] {
+  return Object.keys(compose.services).filter((name) => /^api-\d+$/.test(name));
+}
+
 export function loadCompose(path = COMPOSE_FILE): ComposeFile {
   return parse(readText(path), { merge: true }) as ComposeFile;
 }
