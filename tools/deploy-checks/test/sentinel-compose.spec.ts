@@ -437,6 +437,15 @@ describeWithRedis('the Sentinel deployment on this machine, each node started as
 
   it('restarts a sentinel on the config it rewrote, keeping what it learned, with the password its options now give', async () => {
     const config = join(dir, 'redis-sentinel-1', 'sentinel.conf');
+    // Quorum needs two sentinels to see each other; this one must have found both peers (and written them down) first.
+    await waitFor(
+      'the first sentinel to know both peers',
+      async () =>
+        ((await ask(port('redis-sentinel-1'), secrets.REDIS_SENTINEL_PASSWORD, (client) => client.call('SENTINEL', 'sentinels', name))) as unknown[])
+          .length === sentinels.length - 1 &&
+        directives(parseRedisConf(readFileSync(config, 'utf8')), 'sentinel', 'known-sentinel', name).length === sentinels.length - 1,
+      { timeoutMs: 20_000 },
+    );
     await stop('redis-sentinel-1');
     const learned = parseRedisConf(readFileSync(config, 'utf8'));
     const [[, , id]] = directives(learned, 'sentinel', 'myid');
