@@ -3,6 +3,7 @@ export { apiErrorCode, apiErrorMessage } from './lib/api-error-message';
 export { AuthClient } from './lib/auth-client';
 export { AuthRedirect } from './lib/auth-redirect';
 export { BrowserLocation } from './lib/browser-location';
+export { Clock } from './lib/clock';
 export { unauthenticatedInterceptor } from './lib/unauthenticated-interceptor';
 export { ProviderKeysClient } from './lib/provider-keys-client';
 export { ProviderModelsClient } from './lib/provider-models-client';

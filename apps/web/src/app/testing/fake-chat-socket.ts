@@ -1,5 +1,5 @@
 import { signal } from '@angular/core';
-import type { ChatDoneEvent, ChatErrorCode, ChatStartRequest } from '@byok/contracts';
+import type { ChatDoneEvent, ChatErrorCode, ChatStartRequest, ChatUsage } from '@byok/contracts';
 import type { ChatSocket, ChatStreamEvent } from '@byok/web/data-access';
 import { Observable, type Subscriber } from 'rxjs';
 
@@ -48,8 +48,8 @@ export class FakeChatSocket implements Pick<ChatSocket, 'connected' | 'connect' 
     this.streams.get(id)?.next({ type: 'delta', text });
   }
 
-  done(credentialSource: ChatDoneEvent['credentialSource'], id = this.latestId()): void {
-    this.finish(id, { type: 'done', done: { id, finishReason: 'stop', credentialSource } });
+  done(credentialSource: ChatDoneEvent['credentialSource'], id = this.latestId(), usage?: ChatUsage): void {
+    this.finish(id, { type: 'done', done: { id, finishReason: 'stop', credentialSource, ...(usage ? { usage } : {}) } });
   }
 
   fail(code: ChatErrorCode, message: string, id = this.latestId()): void {

@@ -12,7 +12,7 @@ import {
   type ProviderKeysResponse,
   type ValidateProviderKeyResponse,
 } from '@byok/contracts';
-import { Clock } from './clock';
+import { Clock } from '@byok/web/data-access';
 import { KeysPanel } from './keys-panel';
 
 const OPENAI_KEY = 'sk-proj-Q7xW2mPz9LkT4vR8nB3cY6hJ';

@@ -34,9 +34,8 @@ import {
   type ProviderKeyStatus,
   type ValidateProviderKeyResponse,
 } from '@byok/contracts';
-import { ProviderKeysClient, apiErrorMessage } from '@byok/web/data-access';
+import { Clock, ProviderKeysClient, apiErrorMessage } from '@byok/web/data-access';
 import { filter, finalize, switchMap, type Observable } from 'rxjs';
-import { Clock } from './clock';
 import { confirmClear } from './confirm-clear-dialog';
 import { KeyNotifier } from './key-notifier';
 import { keyExpirySentence } from './key-expiry';

@@ -3,6 +3,7 @@ import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { type ComponentFixture, TestBed } from '@angular/core/testing';
 import { MATERIAL_ANIMATIONS } from '@angular/material/core';
+import { Clipboard } from '@angular/cdk/clipboard';
 import { MatDialog } from '@angular/material/dialog';
 import {
   API_ROUTES,
@@ -13,7 +14,7 @@ import {
   type ProviderKeysResponse,
   type ProviderModelsResponse,
 } from '@byok/contracts';
-import { ChatSocket } from '@byok/web/data-access';
+import { ChatSocket, Clock } from '@byok/web/data-access';
 import { ProviderKeysStore } from '../../core/provider-keys-store';
 import { FakeChatSocket } from '../../testing/fake-chat-socket';
 import { SettingsDialog } from '../settings/settings-dialog';
@@ -46,6 +47,7 @@ describe('ChatPage', () => {
   let fixture: ComponentFixture<ChatPage>;
   let http: HttpTestingController;
   let socket: FakeChatSocket;
+  let now: number;
 
   function element(): HTMLElement {
     return fixture.nativeElement as HTMLElement;
@@ -105,7 +107,14 @@ describe('ChatPage', () => {
   }
 
   beforeEach(() => {
+    // The page keeps its conversation in the tab's storage; each test starts with a new tab.
+    sessionStorage.clear();
     socket = new FakeChatSocket();
+    now = Date.UTC(2026, 11, 1, 12);
+    configure();
+  });
+
+  function configure(): void {
     TestBed.configureTestingModule({
       imports: [ChatPage],
       providers: [
@@ -113,13 +122,30 @@ describe('ChatPage', () => {
         provideHttpClientTesting(),
         { provide: ChatSocket, useValue: socket },
         { provide: MATERIAL_ANIMATIONS, useValue: { animationsDisabled: true } },
+        { provide: Clock, useValue: { now: () => new Date(now) } satisfies Clock },
       ],
     });
     http = TestBed.inject(HttpTestingController);
     fixture = TestBed.createComponent(ChatPage);
-  });
+  }
 
-  afterEach(() => http.verify());
+  /** The page loaded again in the same tab: a new app over the same sessionStorage. */
+  async function reloadPage(): Promise<void> {
+    http.verify();
+    TestBed.resetTestingModule();
+    configure();
+    await loadPage();
+  }
+
+  /** Answers the quiet key refresh that follows each completed answer. */
+  function flushKeysRefresh(): void {
+    http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini], lifetimes: SESSION_ONLY } satisfies ProviderKeysResponse);
+  }
+
+  afterEach(() => {
+    sessionStorage.clear();
+    http.verify();
+  });
 
   it('shows a loading state while the providers are requested', async () => {
     await stable();
@@ -191,8 +217,9 @@ describe('ChatPage', () => {
       { id: expect.any(String), provider: 'openai', model: 'gpt-4o', messages: [{ role: 'user', content: 'Say hello' }] },
     ]);
     expect(allText('user-message')).toEqual(['Say hello']);
-    expect(byTestId('assistant-message')?.getAttribute('aria-live')).toBe('polite');
-    expect(byTestId('assistant-message')?.getAttribute('aria-busy')).toBe('true');
+    const region = byTestId('assistant-message')?.closest('[aria-live]');
+    expect(region?.getAttribute('aria-live')).toBe('polite');
+    expect(region?.getAttribute('aria-busy')).toBe('true');
 
     socket.delta('Hel');
     await stable();
@@ -207,7 +234,7 @@ describe('ChatPage', () => {
     socket.done('session');
     await stable();
     expect(byTestId('credential-source')?.textContent?.trim()).toBe('via session key');
-    expect(byTestId('assistant-message')?.getAttribute('aria-busy')).toBe('false');
+    expect(region?.getAttribute('aria-busy')).toBe('false');
     expect(announce).toHaveBeenCalledWith('Answer complete.', 'polite');
     // The socket cannot renew the session cookie; a quiet HTTP refresh after each answer does.
     http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini], lifetimes: SESSION_ONLY } satisfies ProviderKeysResponse);
@@ -352,5 +379,148 @@ describe('ChatPage', () => {
     fixture.destroy();
 
     expect(socket.calls).toEqual(['disconnect']);
+  });
+
+  it('shows the tokens in and out, how long it took and the key used, once the answer is done', async () => {
+    await loadPage();
+    await ask('Hello');
+    now += 2_345;
+    socket.delta('Hi!');
+    socket.done('env', socket.latestId(), { inputTokens: 1234, outputTokens: 56 });
+    await stable();
+
+    expect(byTestId('answer-model')?.textContent?.trim()).toBe('OpenAI · gpt-4o');
+    expect(byTestId('answer-usage')?.textContent?.trim()).toBe('1,234 tokens in · 56 out');
+    expect(byTestId('answer-duration')?.textContent?.trim()).toBe('2.3 s');
+    expect(byTestId('credential-source')?.textContent?.trim()).toBe('via server key');
+    flushKeysRefresh();
+  });
+
+  it('shows no usage when the provider reported none', async () => {
+    await loadPage();
+    await ask('Hello');
+    socket.delta('Hi!');
+    socket.done('session');
+    await stable();
+
+    expect(byTestId('answer-usage')).toBeNull();
+    expect(byTestId('answer-duration')?.textContent?.trim()).toBe('0.0 s');
+    flushKeysRefresh();
+  });
+
+  it("offers Stop on the answer while it streams, and Escape stops it from the composer", async () => {
+    await loadPage();
+    await ask('Tell me a long story');
+    socket.delta('Once upon');
+    await stable();
+    expect(byTestId('retry-answer')).toBeNull();
+
+    byTestId('stop-answer')?.click();
+    await stable();
+    expect(socket.cancelled).toEqual([socket.latestId()]);
+    expect(byTestId('stop-answer')).toBeNull();
+    expect(byTestId('answer-stopped')?.textContent?.trim()).toBe('Stopped');
+
+    byTestId('retry-answer')?.click();
+    await stable();
+    expect(socket.started).toHaveLength(2);
+    expect(document.activeElement).toBe(byTestId('chat-input'));
+
+    const escape = new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true });
+    byTestId('chat-input')?.dispatchEvent(escape);
+    await stable();
+    expect(escape.defaultPrevented).toBe(true);
+    expect(socket.cancelled).toEqual([socket.started[0]?.id, socket.started[1]?.id]);
+    expect(byTestId('answer-stopped')).not.toBeNull();
+  });
+
+  it('leaves Escape alone when nothing is streaming', async () => {
+    await loadPage();
+    const escape = new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true });
+    byTestId('chat-input')?.dispatchEvent(escape);
+
+    expect(escape.defaultPrevented).toBe(false);
+  });
+
+  it('Retry on a done answer asks the same conversation again, in its place', async () => {
+    await loadPage();
+    await ask('One?');
+    socket.delta('1');
+    socket.done('session');
+    await stable();
+    flushKeysRefresh();
+
+    byTestId('retry-answer')?.click();
+    await stable();
+
+    expect(socket.started.map((request) => request.messages)).toEqual([
+      [{ role: 'user', content: 'One?' }],
+      [{ role: 'user', content: 'One?' }],
+    ]);
+    expect(allText('user-message')).toEqual(['One?']);
+    expect(element().querySelectorAll('[data-testid="assistant-turn"]')).toHaveLength(1);
+  });
+
+  it('Copy puts the answer, as written, on the clipboard and says so', async () => {
+    const copy = vi.spyOn(TestBed.inject(Clipboard), 'copy').mockReturnValue(true);
+    const announce = vi.spyOn(TestBed.inject(LiveAnnouncer), 'announce');
+    await loadPage();
+    await ask('Code?');
+    socket.delta('Use `npm ci`.');
+    socket.done('session');
+    await stable();
+    flushKeysRefresh();
+
+    byTestId('copy-answer')?.click();
+    await stable();
+
+    expect(copy).toHaveBeenCalledWith('Use `npm ci`.');
+    expect(announce).toHaveBeenCalledWith('Answer copied.', 'polite');
+    expect(byTestId('copy-answer')?.textContent).toContain('Copied');
+  });
+
+  it('keeps the conversation over a reload of the tab, and an answer cut off by it can be asked again', async () => {
+    await loadPage();
+    await ask('One?');
+    socket.delta('1');
+    socket.done('session');
+    await stable();
+    flushKeysRefresh();
+    await ask('Two?');
+    socket.delta('Half');
+    await stable();
+    window.dispatchEvent(new Event('pagehide'));
+
+    await reloadPage();
+
+    expect(allText('user-message')).toEqual(['One?', 'Two?']);
+    expect(allText('assistant-message')).toEqual(['1', 'Half']);
+    expect(allText('chat-error')).toEqual(['The page was reloaded while this answer was being written. Retry to ask again.']);
+    expect(byTestId('stop-button')).toBeNull();
+    const retries = element().querySelectorAll<HTMLElement>('[data-testid="retry-answer"]');
+    retries[1]?.click();
+    await stable();
+    expect(socket.started.at(-1)?.messages).toEqual([
+      { role: 'user', content: 'One?' },
+      { role: 'assistant', content: '1' },
+      { role: 'user', content: 'Two?' },
+    ]);
+  });
+
+  it('New chat forgets the conversation, for a reload too, and puts focus in the composer', async () => {
+    await loadPage();
+    expect(byTestId<HTMLButtonElement>('new-chat')?.disabled).toBe(true);
+    await ask('Hello');
+    socket.delta('Hi');
+    await stable();
+
+    byTestId('new-chat')?.click();
+    await stable();
+
+    expect(socket.cancelled).toEqual([socket.latestId()]);
+    expect(byTestId('chat-empty')).not.toBeNull();
+    expect(document.activeElement).toBe(byTestId('chat-input'));
+    await reloadPage();
+    expect(byTestId('chat-empty')).not.toBeNull();
   });
 });

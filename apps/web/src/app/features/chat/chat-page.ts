@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, signal, viewChild } from '@angular/core';
 import { takeUntilDestroyed, toObservable, toSignal } from '@angular/core/rxjs-interop';
 import { FormControl, ReactiveFormsModule } from '@angular/forms';
 import { MatAutocomplete, MatAutocompleteTrigger } from '@angular/material/autocomplete';
@@ -54,6 +54,8 @@ const SOURCE_CAPTIONS: Record<KeySource, string> = {
   providers: [ChatSession],
   templateUrl: './chat-page.html',
   styleUrl: './chat-page.scss',
+  // Escape stops the answer from anywhere on the page; an open menu or dialog takes it first.
+  host: { '(keydown.escape)': 'stopOnEscape($event)' },
 })
 export class ChatPage {
   private readonly store = inject(ProviderKeysStore);
@@ -61,6 +63,7 @@ export class ChatPage {
   private readonly socket = inject(ChatSocket);
   private readonly dialog = inject(MatDialog);
   protected readonly session = inject(ChatSession);
+  private readonly composer = viewChild.required(Composer);
 
   protected readonly providersState = this.store.state;
   protected readonly providers = this.store.providers;
@@ -125,6 +128,26 @@ export class ChatPage {
       return;
     }
     this.session.send(text, { provider: provider.id, providerName: provider.name, model });
+    this.composer().focusInput();
+  }
+
+  /** The Retry button gives way to Stop; the composer takes focus, where Escape stops again. */
+  protected retry(answerId: string): void {
+    this.session.retry(answerId);
+    this.composer().focusInput();
+  }
+
+  protected newChat(): void {
+    this.session.newChat();
+    this.composer().focusInput();
+  }
+
+  protected stopOnEscape(event: Event): void {
+    if (event.defaultPrevented || !this.session.streaming()) {
+      return;
+    }
+    event.preventDefault();
+    this.session.stop();
   }
 
   protected openSettings(focusProvider: ProviderId | null = null): void {

@@ -1,15 +1,18 @@
 import { LiveAnnouncer } from '@angular/cdk/a11y';
+import { DOCUMENT } from '@angular/common';
 import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
 import {
   CHAT_LIMITS,
   type ChatMessage,
   type ChatStartRequest,
+  type ChatUsage,
   type KeySource,
   type ProviderId,
 } from '@byok/contracts';
-import { ChatSocket, newStreamId, type ChatStreamError, type ChatStreamEvent } from '@byok/web/data-access';
+import { ChatSocket, Clock, newStreamId, type ChatStreamError, type ChatStreamEvent } from '@byok/web/data-access';
 import type { Subscription } from 'rxjs';
 import { ProviderKeysStore } from '../../core/provider-keys-store';
+import { ConversationStorage } from './conversation-storage';
 
 export interface UserTurn {
   readonly role: 'user';
@@ -31,7 +34,12 @@ export interface AssistantTurn {
   /** Which key served the answer; known once the stream is done. */
   readonly credentialSource: KeySource | null;
   readonly error: ChatStreamError | null;
-  /** What was sent for this answer, so a failed one can be asked again exactly. */
+  /** Tokens in and out, when the provider reported them. */
+  readonly usage: ChatUsage | null;
+  /** When the answer was asked for (epoch milliseconds), and how long it took once it ended. */
+  readonly startedAt: number;
+  readonly durationMs: number | null;
+  /** What was sent for this answer, so it can be asked again exactly. */
   readonly messages: readonly ChatMessage[];
 }
 
@@ -43,13 +51,19 @@ export interface ChatTarget {
   readonly model: string;
 }
 
-/** One conversation: its turns, and the stream of the answer being written, if any. */
+/**
+ * One conversation: its turns, and the stream of the answer being written, if any. It is kept in
+ * the tab's storage whenever a turn begins or ends, and once more as the page goes away, so a
+ * reload mid-answer keeps the text received so far.
+ */
 @Injectable()
 export class ChatSession {
   private readonly socket = inject(ChatSocket);
   private readonly announcer = inject(LiveAnnouncer);
   private readonly keys = inject(ProviderKeysStore);
-  private readonly turnsState = signal<readonly ChatTurn[]>([]);
+  private readonly clock = inject(Clock);
+  private readonly storage = inject(ConversationStorage);
+  private readonly turnsState = signal<readonly ChatTurn[]>(this.restore());
   private active: Subscription | null = null;
 
   readonly turns = this.turnsState.asReadonly();
@@ -58,7 +72,13 @@ export class ChatSession {
   );
 
   constructor() {
-    inject(DestroyRef).onDestroy(() => this.active?.unsubscribe());
+    const keepOnLeave = (): void => this.persist();
+    const window = inject(DOCUMENT).defaultView;
+    window?.addEventListener('pagehide', keepOnLeave);
+    inject(DestroyRef).onDestroy(() => {
+      window?.removeEventListener('pagehide', keepOnLeave);
+      this.active?.unsubscribe();
+    });
   }
 
   send(text: string, target: ChatTarget): void {
@@ -66,11 +86,12 @@ export class ChatSession {
       return;
     }
     const messages = withinLimits([...history(this.turnsState()), { role: 'user', content: text }]);
-    const answer = newAnswer(target, messages);
+    const answer = this.newAnswer(target, messages);
     this.turnsState.update((turns) => [...turns, { role: 'user', id: newStreamId(), text }, answer]);
     this.start(answer);
   }
 
+  /** Stops the answer being written; the text so far stays, and it can be asked again. */
   stop(): void {
     const answer = this.turnsState().find(
       (turn): turn is AssistantTurn => turn.role === 'assistant' && turn.status === 'streaming',
@@ -81,21 +102,33 @@ export class ChatSession {
     this.socket.cancel(answer.id);
     this.active?.unsubscribe();
     this.active = null;
-    this.update(answer.id, (turn) => ({ ...turn, status: 'stopped' }));
+    this.update(answer.id, (turn) => ({ ...turn, status: 'stopped', durationMs: this.elapsed(turn) }));
+    this.persist();
     void this.announcer.announce('Answer stopped.', 'polite');
   }
 
-  /** Asks a failed answer again, in its place, with the same messages. */
+  /**
+   * Asks an answer again, in its place, with the conversation as it was when it was first asked;
+   * the turns after it stay. Works for any answer that has ended, not only a failed one.
+   */
   retry(answerId: string): void {
-    const failed = this.turnsState().find(
-      (turn): turn is AssistantTurn => turn.role === 'assistant' && turn.id === answerId && turn.status === 'error',
+    const previous = this.turnsState().find(
+      (turn): turn is AssistantTurn => turn.role === 'assistant' && turn.id === answerId && turn.status !== 'streaming',
     );
-    if (!failed || this.streaming()) {
+    if (!previous || this.streaming()) {
       return;
     }
-    const again = newAnswer(failed, failed.messages);
+    const again = this.newAnswer(previous, previous.messages);
     this.turnsState.update((turns) => turns.map((turn) => (turn.id === answerId ? again : turn)));
     this.start(again);
+  }
+
+  /** Forgets the conversation, stopping any answer still being written. */
+  newChat(): void {
+    this.stop();
+    this.turnsState.set([]);
+    this.storage.clear();
+    void this.announcer.announce('New chat started.', 'polite');
   }
 
   private start(answer: AssistantTurn): void {
@@ -105,6 +138,7 @@ export class ChatSession {
       model: answer.model,
       messages: [...answer.messages],
     };
+    this.persist();
     this.active = this.socket.stream(request).subscribe((event) => this.apply(answer.id, event));
   }
 
@@ -119,15 +153,61 @@ export class ChatSession {
         void this.announcer.announce('The chat server is restarting; asking again.', 'polite');
         break;
       case 'done':
-        this.update(id, (turn) => ({ ...turn, status: 'done', credentialSource: event.done.credentialSource }));
+        this.update(id, (turn) => ({
+          ...turn,
+          status: 'done',
+          credentialSource: event.done.credentialSource,
+          usage: event.done.usage ?? null,
+          durationMs: this.elapsed(turn),
+        }));
+        this.persist();
         // The answer region is aria-busy while it grows; this says once that it is complete.
         void this.announcer.announce('Answer complete.', 'polite');
         this.keys.refresh();
         break;
       case 'error':
-        this.update(id, (turn) => ({ ...turn, status: 'error', error: event.error }));
+        this.update(id, (turn) => ({ ...turn, status: 'error', error: event.error, durationMs: this.elapsed(turn) }));
+        this.persist();
         break;
     }
+  }
+
+  private persist(): void {
+    this.storage.save(this.turnsState());
+  }
+
+  /**
+   * The kept conversation. An answer that was still streaming when the page went away has lost
+   * its stream with the page: it shows what had arrived, as interrupted, and can be asked again.
+   */
+  private restore(): readonly ChatTurn[] {
+    return this.storage.load().map((turn) =>
+      turn.role === 'assistant' && turn.status === 'streaming'
+        ? { ...turn, status: 'error', error: { code: 'disconnected', message: INTERRUPTED_BY_RELOAD } }
+        : turn,
+    );
+  }
+
+  private newAnswer(target: ChatTarget, messages: readonly ChatMessage[]): AssistantTurn {
+    return {
+      role: 'assistant',
+      id: newStreamId(),
+      provider: target.provider,
+      providerName: target.providerName,
+      model: target.model,
+      text: '',
+      status: 'streaming',
+      credentialSource: null,
+      error: null,
+      usage: null,
+      startedAt: this.clock.now().getTime(),
+      durationMs: null,
+      messages,
+    };
+  }
+
+  private elapsed(turn: AssistantTurn): number {
+    return Math.max(0, this.clock.now().getTime() - turn.startedAt);
   }
 
   private update(id: string, change: (turn: AssistantTurn) => AssistantTurn): void {
@@ -137,20 +217,7 @@ export class ChatSession {
   }
 }
 
-function newAnswer(target: ChatTarget, messages: readonly ChatMessage[]): AssistantTurn {
-  return {
-    role: 'assistant',
-    id: newStreamId(),
-    provider: target.provider,
-    providerName: target.providerName,
-    model: target.model,
-    text: '',
-    status: 'streaming',
-    credentialSource: null,
-    error: null,
-    messages,
-  };
-}
+const INTERRUPTED_BY_RELOAD = 'The page was reloaded while this answer was being written. Retry to ask again.';
 
 /**
  * The conversation so far as the provider should see it: each question with the answer it got.

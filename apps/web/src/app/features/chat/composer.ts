@@ -39,7 +39,7 @@ import { CHAT_LIMITS } from '@byok/contracts';
           data-testid="chat-input"
           (keydown)="onKeydown($event)"
         ></textarea>
-        <mat-hint>Enter sends; Shift+Enter starts a new line.</mat-hint>
+        <mat-hint>Enter sends; Shift+Enter starts a new line; Escape stops an answer.</mat-hint>
       </mat-form-field>
       <div class="actions">
         @if (streaming()) {

@@ -1,0 +1,94 @@
+import { Injectable, InjectionToken, inject } from '@angular/core';
+import { CHAT_ERROR_CODES, CHAT_ROLES, KEY_SOURCES } from '@byok/contracts';
+import * as z from 'zod/mini';
+import type { ChatTurn } from './chat-session';
+
+/** The tab's own storage: a reload keeps what it holds, closing the tab forgets it. */
+export const TAB_STORAGE = new InjectionToken<Storage>('TAB_STORAGE', {
+  providedIn: 'root',
+  factory: () => sessionStorage,
+});
+
+const STORAGE_KEY = 'byok.chat.conversation';
+
+const chatMessage = z.object({ role: z.enum(CHAT_ROLES), content: z.string() });
+
+const userTurn = z.object({ role: z.literal('user'), id: z.string(), text: z.string() });
+
+const assistantTurn = z.object({
+  role: z.literal('assistant'),
+  id: z.string(),
+  provider: z.string(),
+  providerName: z.string(),
+  model: z.string(),
+  text: z.string(),
+  status: z.enum(['streaming', 'done', 'stopped', 'error']),
+  credentialSource: z.nullable(z.enum(KEY_SOURCES)),
+  error: z.nullable(
+    z.object({
+      code: z.enum([...CHAT_ERROR_CODES, 'disconnected']),
+      message: z.string(),
+      retryAfter: z.optional(z.number()),
+    }),
+  ),
+  usage: z.nullable(z.object({ inputTokens: z.optional(z.number()), outputTokens: z.optional(z.number()) })),
+  startedAt: z.number(),
+  durationMs: z.nullable(z.number()),
+  messages: z.array(chatMessage),
+});
+
+const storedConversation = z.object({
+  version: z.literal(1),
+  turns: z.array(z.discriminatedUnion('role', [userTurn, assistantTurn])),
+});
+
+/**
+ * Keeps the conversation in the tab's sessionStorage, never localStorage: it holds what was asked
+ * and answered, and nothing of the keys (turns carry no key; the server holds those).
+ */
+@Injectable({ providedIn: 'root' })
+export class ConversationStorage {
+  private readonly storage = inject(TAB_STORAGE);
+
+  /** The conversation this tab had, or none when nothing (or something unreadable) was kept. */
+  load(): ChatTurn[] {
+    const raw = this.storage.getItem(STORAGE_KEY);
+    if (raw === null) {
+      return [];
+    }
+    const stored = storedConversation.safeParse(parseJson(raw));
+    if (!stored.success) {
+      // Written by another version of the app, or edited by hand: start afresh rather than guess.
+      this.clear();
+      return [];
+    }
+    return stored.data.turns;
+  }
+
+  save(turns: readonly ChatTurn[]): void {
+    if (turns.length === 0) {
+      this.clear();
+      return;
+    }
+    try {
+      this.storage.setItem(STORAGE_KEY, JSON.stringify({ version: 1, turns }));
+    } catch (error: unknown) {
+      // A full quota must not break the chat: the conversation simply is not kept for a reload.
+      if (!(error instanceof DOMException)) {
+        throw error;
+      }
+    }
+  }
+
+  clear(): void {
+    this.storage.removeItem(STORAGE_KEY);
+  }
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return null;
+  }
+}
