@@ -50,7 +50,7 @@ console.log(
   '\nDemo: OpenAI uses a server (ENV) key; for Anthropic and Gemini open Settings and set a test key ' +
     'such as sk-ant-test-0123456789abcdefgh or AIzaTest0123456789abcdefghijklmnop.\n',
 );
-run('node', ['dist/apps/api/apps/api/src/main.js'], {
+run('node', ['--enable-source-maps', 'dist/apps/api/main.js'], {
   OPENAI_BASE_URL: `${fakeUrl}/openai/v1`,
   ANTHROPIC_BASE_URL: `${fakeUrl}/anthropic`,
   GEMINI_BASE_URL: `${fakeUrl}/gemini`,

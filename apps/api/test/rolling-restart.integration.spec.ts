@@ -21,7 +21,7 @@ const SHORT_CHUNKS = 8;
 const LONG_CHUNKS = 40;
 const OPENAI_KEY = DEFAULT_KEYS.openai?.[0] ?? '';
 const ANTHROPIC_KEY = DEFAULT_KEYS.anthropic?.[0] ?? '';
-const API_MAIN = join(__dirname, '..', '..', '..', 'dist', 'apps', 'api', 'apps', 'api', 'src', 'main.js');
+const API_MAIN = join(__dirname, '..', '..', '..', 'dist', 'apps', 'api', 'main.js');
 
 let nextId = 0;
 const shortRequest = (): ChatStartRequest => ({

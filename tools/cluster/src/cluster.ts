@@ -19,7 +19,7 @@ import { apiServers, mainConfig, readTemplate, renderTemplate, type NginxTemplat
 import { type ExitStatus, freePort, isPortOpen, ManagedProcess, Reaper, waitFor } from './processes';
 
 export const WORKSPACE_ROOT = resolve(__dirname, '..', '..', '..');
-export const API_MAIN = join('dist', 'apps', 'api', 'apps', 'api', 'src', 'main.js');
+export const API_MAIN = join('dist', 'apps', 'api', 'main.js');
 export const WEB_ROOT = join('dist', 'apps', 'web', 'browser');
 export const CERT_SCRIPT = join('deploy', 'make-self-signed-cert.sh');
 

@@ -59,7 +59,7 @@ describe('docker/Dockerfile', () => {
       '--from=api-deps /app/node_modules ./node_modules',
       '--from=build /src/dist/apps/api ./dist/apps/api',
     ]);
-    expect(lastValue(api, 'CMD')).toBe('["node", "dist/apps/api/apps/api/src/main.js"]');
+    expect(lastValue(api, 'CMD')).toBe('["node", "--enable-source-maps", "dist/apps/api/main.js"]');
   });
 
   it('starts the runtime images from slim Node and unprivileged nginx bases', () => {
