@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { round } from './histogram';
 import { describeMachine } from './machine';
-import { forkReady, killAll, type ProbedProcess, startApi, startPipe, startRedis } from './processes';
+import { forkReady, killAll, type ProbedProcess, startApi, startPipe, startRedis, WEB_ROOT } from './processes';
 import { type BenchResults, drawCharts, targetChecks, writePartialResults, writeReport } from './report';
 import {
   addedAgainst,
@@ -22,6 +22,7 @@ import {
 import { measureKeyEndpoint } from './scenario-key-endpoint';
 import { MEMORY_STREAMS, measureStreamMemory } from './scenario-memory';
 import { measurePassThrough } from './scenario-passthrough';
+import { measureRender, RENDER_TOKENS } from './scenario-render';
 import { measureTtft } from './scenario-ttft';
 import { type BenchSession, createSession, createSessions } from './sessions';
 import { GatewaySocket } from './streams';
@@ -33,11 +34,11 @@ const BENCH_KEY = 'sk-test-bench-0123456789abcdef0123';
  * the default rungs) writes the report and the committed charts; a partial one writes
  * bench/results/partial.json and draws its charts into tmp/bench-charts/.
  */
-const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'a,b,c,d,e').split(','));
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'a,b,c,d,e,f').split(','));
 /** The capacity ladder: the capacity figure is the largest of these one instance keeps pace at. */
 const CAPACITY_RUNGS = [64, 128, 192, 256, 384];
 const RUNGS = process.env['BENCH_RUNGS'] ? process.env['BENCH_RUNGS'].split(',').map(Number) : CAPACITY_RUNGS;
-const FULL_RUN = ['a', 'b', 'c', 'd', 'e'].every((scenario) => ONLY.has(scenario)) && !process.env['BENCH_RUNGS'];
+const FULL_RUN = ['a', 'b', 'c', 'd', 'e', 'f'].every((scenario) => ONLY.has(scenario)) && !process.env['BENCH_RUNGS'];
 const CONCURRENCY_ROUNDS = 2;
 const SCALING_RUNGS = [256, 1000];
 
@@ -219,6 +220,15 @@ async function main(): Promise<void> {
     log(`    key listing ${keysOne.keys.requestsPerSecond} → ${keysTwo.keys.requestsPerSecond} req/s (${factor}×)`);
     results.scaling = { rungs, keyEndpoint: { one: keysOne, two: keysTwo, factor } };
     await api2.stop();
+  }
+
+  if (ONLY.has('f')) {
+    log(`(f) a ${RENDER_TOKENS}-token markdown answer rendered by the web app in Chromium`);
+    // BENCH_WEB_ROOT_BEFORE: an older web build, to compare with in the same run.
+    const before = process.env['BENCH_WEB_ROOT_BEFORE'];
+    const builds = [...(before ? [{ name: 'before', webRoot: before }] : []), { name: 'this commit', webRoot: WEB_ROOT }];
+    results.render = await measureRender(upstream, apiEnv, BENCH_KEY, builds);
+    for (const run of results.render.runs) log(`    ${run.build}: ${JSON.stringify(run)}`);
   }
 
   await api.stop();

@@ -151,7 +151,10 @@ function probed(child: ChildProcess, url: string): ProbedProcess {
   };
 }
 
-export const API_MAIN = process.env['BENCH_API_MAIN'] ?? join(process.cwd(), 'dist/apps/api/apps/api/src/main.js');
+/** The web app's production build, which the API serves (scenario f). */
+export const WEB_ROOT = process.env['BENCH_WEB_ROOT'] ?? join(process.cwd(), 'dist/apps/web/browser');
+
+export const API_MAIN = process.env['BENCH_API_MAIN'] ?? join(process.cwd(), 'dist/apps/api/main.js');
 
 /** The built API as production runs it (NODE_ENV=production, Redis, info logs to stdout). */
 export async function startApi(env: Record<string, string>, options: ProbeOptions = {}): Promise<ProbedProcess> {

@@ -6,6 +6,7 @@ import { type Added, type Capacity, CAPACITY_GAP_TOLERANCE_MS, type HopFigures, 
 import type { KeyEndpointResult } from './scenario-key-endpoint';
 import type { StreamMemory } from './scenario-memory';
 import type { PassThroughResult } from './scenario-passthrough';
+import type { RenderResult, RenderRun } from './scenario-render';
 import type { TtftResult } from './scenario-ttft';
 
 export interface ConcurrencyResult {
@@ -28,6 +29,7 @@ export interface BenchResults {
   concurrency: ConcurrencyResult;
   keyEndpoint: KeyEndpointResult;
   scaling: { rungs: RungSet[]; keyEndpoint: { one: KeyEndpointResult; two: KeyEndpointResult; factor: number } };
+  render: RenderResult;
 }
 
 /** One target: the figure, its threshold, what this run measured, and the bare pipe's figure from the same run. */
@@ -54,6 +56,8 @@ const GOAL = {
   bunchedTimesPipe: 2,
   loadedTtftP99TimesPipe: 4,
   memoryKiBPerSocket: 40,
+  renderLongTasks: 0,
+  renderFinalLagMs: 100,
 } as const;
 
 const RESULTS_START = '<!-- bench:results:start -->';
@@ -99,7 +103,39 @@ export function targetChecks(results: Partial<BenchResults>): TargetCheck[] {
     }
   }
   if (concurrency) checks.push(...concurrencyChecks(concurrency));
+  if (results.render) checks.push(...renderChecks(results.render));
   return checks;
+}
+
+/** The web app's main thread while a long answer streams (f); the "pipe" column holds an older build's figure when one was measured. */
+function renderChecks(render: RenderResult): TargetCheck[] {
+  const current = render.runs.at(-1);
+  if (!current) return [];
+  const before = render.runs.length > 1 ? render.runs[0] : undefined;
+  const tasks = (run: RenderRun): string => `${run.longTasks.overBudget} (longest ${ms(run.longTasks.maxMs)})`;
+  const context = (run: RenderRun): string =>
+    `${run.longTasks.count} long tasks in all, total blocking ${ms(run.longTasks.totalBlockingMs)}; ${run.frames.perSecond} frames/s while streaming, frame gap p99 / max ${ms(run.frames.gapP99Ms)} / ${ms(run.frames.gapMaxMs)}; ` +
+    `${run.updates.count} visible updates, gap p99 / max ${ms(run.updates.gapP99Ms)} / ${ms(run.updates.gapMaxMs)}; answer complete after ${ms(run.answerMs)} against the upstream's pacing of ${ms(run.pacedMs)}`;
+  return [
+    {
+      id: 'render-long-tasks',
+      figure: `Main-thread tasks over ${render.longTaskMs} ms while a ${current.tokens}-token markdown answer streams at ${render.tokensPerSecond} tokens/s (f)`,
+      target: `${GOAL.renderLongTasks}`,
+      measured: tasks(current),
+      pipe: before ? `before: ${tasks(before)}` : '—',
+      met: current.longTasks.overBudget <= GOAL.renderLongTasks,
+      context: context(current),
+    },
+    {
+      id: 'render-keeps-up',
+      figure: 'The page keeps up: from the stream’s end reaching the page to the whole answer on screen (f)',
+      target: `≤ ${ms(GOAL.renderFinalLagMs)}`,
+      measured: ms(current.finalRenderLagMs),
+      pipe: before ? `before: ${ms(before.finalRenderLagMs)}` : '—',
+      met: current.finalRenderLagMs >= 0 && current.finalRenderLagMs <= GOAL.renderFinalLagMs,
+      context: context(current),
+    },
+  ];
 }
 
 function concurrencyChecks(concurrency: ConcurrencyResult): TargetCheck[] {
@@ -433,6 +469,26 @@ function renderResults(results: BenchResults, otherTargets: TargetCheck[]): stri
     ),
     '',
     `Scaling factor (key listing): ${scaling.keyEndpoint.factor.toFixed(2)}×.`,
+    '',
+    `### (f) A ${results.render.runs[0]?.tokens ?? '?'}-token markdown answer in the web app (Chromium, ${results.render.tokensPerSecond} tokens/s)`,
+    '',
+    'The production web build, served by the API, streams one answer of headings, lists, tables and code blocks from the fake upstream over the socket. ' +
+      `In the page: long tasks (PerformanceObserver, over ${results.render.longTaskMs} ms), animation frames, and each visible change of the answer (MutationObserver), from Send until the answer is complete.`,
+    '',
+    table(
+      ['Build', 'tasks over 50 ms (longest)', 'total blocking', 'frames/s', 'frame gap p99 / max', 'updates', 'update gap p99 / max', 'last token → on screen', 'answer time / pacing'],
+      results.render.runs.map((run) => [
+        run.build,
+        `${run.longTasks.overBudget} (${ms(run.longTasks.maxMs)})`,
+        ms(run.longTasks.totalBlockingMs),
+        String(run.frames.perSecond),
+        `${ms(run.frames.gapP99Ms)} / ${ms(run.frames.gapMaxMs)}`,
+        String(run.updates.count),
+        `${ms(run.updates.gapP99Ms)} / ${ms(run.updates.gapMaxMs)}`,
+        ms(run.finalRenderLagMs),
+        `${ms(run.answerMs)} / ${ms(run.pacedMs)}`,
+      ]),
+    ),
   );
   return lines.join('\n');
 }

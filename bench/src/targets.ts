@@ -45,8 +45,8 @@ export class Upstream {
   ) {}
 
   /** Sets how every answer is streamed; returns the chunks each stream must deliver, in order. */
-  configure(settings: { chunkCount: number; chunkDelayMs: number; firstChunkDelayMs?: number }): Promise<string[]> {
-    return ask<string[]>(this.child, 'configure', { firstChunkDelayMs: 0, ...settings });
+  configure(settings: { chunkCount: number; chunkDelayMs: number; firstChunkDelayMs?: number; text?: string | null }): Promise<string[]> {
+    return ask<string[]>(this.child, 'configure', { firstChunkDelayMs: 0, text: null, ...settings });
   }
 
   stats(): Promise<{ openConnections: number; openStreams: number }> {
