@@ -2,18 +2,9 @@ import { API_ROUTES, type ApiErrorBody, type ProviderKeysResponse } from '@byok/
 import { ApiInstance } from './support/api-instance';
 import { BrowserClient } from './support/browser-client';
 import { TestRedisServer } from './support/redis-server';
+import { storeReconnected } from './reliability/reliability-helpers';
 
 const OPENAI_KEY = 'sk-test-outage-9a8b7c6d5e4f3a2b1c0d';
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!accept(last) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    last = await probe();
-  }
-  return last;
-}
 
 describe('Redis outage and recovery', () => {
   let redis: TestRedisServer;
@@ -65,11 +56,9 @@ describe('Redis outage and recovery', () => {
     expect(ready.status).toBe(503);
 
     await redis.restart();
+    await storeReconnected(api);
 
-    const recovered = await eventually(
-      () => client.get<ProviderKeysResponse>(API_ROUTES.providerKeys),
-      (response) => response.status === 200,
-    );
+    const recovered = await client.get<ProviderKeysResponse>(API_ROUTES.providerKeys);
     expect(recovered.status).toBe(200);
     expect(recovered.body.providers.find((provider) => provider.id === 'openai')).toMatchObject({
       source: 'session',

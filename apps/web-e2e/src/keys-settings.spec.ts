@@ -1,6 +1,5 @@
-import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { API_ROUTES, BUILT_IN_KEY_FORMATS, maskKey } from '@byok/contracts';
 import {
   chooseProvider,
@@ -11,91 +10,99 @@ import {
   settingsDialog,
   submitKey,
 } from './support/app';
-import { byTestId, eventually, textOf } from './support/browser';
-import { USER_KEYS, itWithFake } from './support/stack';
-import { useBrowserSuite } from './support/suite';
+import { expect, test } from './support/fixtures';
+import { USER_KEYS } from './support/stack';
 
 const SCREENSHOT = resolve(__dirname, '../../../docs/_static/byok-settings.png');
 const ANTHROPIC_KEY = USER_KEYS.anthropic;
 const ANTHROPIC_MASK = maskKey(ANTHROPIC_KEY, BUILT_IN_KEY_FORMATS.anthropic);
+const MINUTE = 60_000;
+/** The browser's time for the screenshot when the key has no expiry to be relative to. */
+const SCREENSHOT_TIME = Date.UTC(2026, 0, 15, 9, 30);
 
-describe('API keys in the Settings dialog', () => {
-  const suite = useBrowserSuite();
+/**
+ * A browser time that makes the panel say the same about a key's expiry on every run: the server
+ * sets `expiresAt` from its own clock, so the browser's "now" is put the key's whole lifetime
+ * (rounded to the minute, which absorbs the seconds since the key was set) before it.
+ */
+function screenshotClock(expiresAt: string | null): number {
+  if (expiresAt === null) return SCREENSHOT_TIME;
+  const end = Date.parse(expiresAt);
+  return end - Math.round((end - Date.now()) / MINUTE) * MINUTE;
+}
 
-  it('opens from the toolbar with the API keys panel expanded and explaining ENV, SESSION and none', async () => {
-    const dialog = await openSettings(suite.page);
+test.describe('API keys in the Settings dialog', () => {
+  test('opens from the toolbar with the API keys panel expanded and explaining ENV, SESSION and none', async ({ page }) => {
+    const dialog = await openSettings(page);
     const header = dialog.locator('mat-expansion-panel-header');
-    expect(await header.getAttribute('aria-expanded')).toBe('true');
-    expect(await textOf(header)).toContain('API keys');
-    const info = await textOf(byTestId(dialog, 'keys-info'));
-    expect(info).toMatch(/ENV is the server's key.*SESSION is a key you entered.*none means there is no key/s);
-    expect(info).toContain("The server's key takes precedence over yours");
+    await expect(header).toHaveAttribute('aria-expanded', 'true');
+    await expect(header).toContainText('API keys');
+    const info = dialog.getByTestId('keys-info');
+    await expect(info).toHaveText(/ENV is the server's key.*SESSION is a key you entered.*none means there is no key/s);
+    await expect(info).toContainText("The server's key takes precedence over yours");
     for (const provider of ['openai', 'anthropic', 'gemini', 'ollama']) {
-      expect(await byTestId(dialog, `provider-row-${provider}`).isVisible()).toBe(true);
+      await expect(dialog.getByTestId(`provider-row-${provider}`)).toBeVisible();
     }
-    expect(await textOf(byTestId(dialog, 'key-source-anthropic'))).toBe('none');
+    await expect(dialog.getByTestId('key-source-anthropic')).toHaveText('none');
   });
 
-  it('setting an Anthropic key shows SESSION and the masked key, and empties the field', async () => {
-    const dialog = await openSettings(suite.page);
+  test('setting an Anthropic key shows SESSION and the masked key, and empties the field', async ({ page }) => {
+    const dialog = await openSettings(page);
     await setKey(dialog, 'anthropic', ANTHROPIC_KEY);
 
-    expect(await textOf(byTestId(dialog, 'masked-key-anthropic'))).toBe(ANTHROPIC_MASK);
-    expect(await byTestId(dialog, 'key-input-anthropic').inputValue()).toBe('');
-    expect(await suite.page.content()).not.toContain(ANTHROPIC_KEY);
-    const server = await keysSeenByServer(suite.page);
+    await expect(dialog.getByTestId('masked-key-anthropic')).toHaveText(ANTHROPIC_MASK);
+    await expect(dialog.getByTestId('key-input-anthropic')).toHaveValue('');
+    expect(await page.content()).not.toContain(ANTHROPIC_KEY);
+    const server = await keysSeenByServer(page);
     expect(server['anthropic']).toMatchObject({ source: 'session', masked: ANTHROPIC_MASK });
   });
 
-  it('a session key is still SESSION after the page is reloaded', async () => {
-    const { page } = suite;
+  test('a session key is still SESSION after the page is reloaded', async ({ page }) => {
     await setKey(await openSettings(page), 'anthropic', ANTHROPIC_KEY);
 
     await page.reload();
     const dialog = await openSettings(page);
-    expect(await textOf(byTestId(dialog, 'key-source-anthropic'))).toBe('SESSION');
-    expect(await textOf(byTestId(dialog, 'masked-key-anthropic'))).toBe(ANTHROPIC_MASK);
+    await expect(dialog.getByTestId('key-source-anthropic')).toHaveText('SESSION');
+    await expect(dialog.getByTestId('masked-key-anthropic')).toHaveText(ANTHROPIC_MASK);
   });
 
-  it('Clear asks for confirmation: Cancel keeps the key; confirming removes it, the chip shows none and the chat page knows', async () => {
-    const { page } = suite;
+  test('Clear asks for confirmation: Cancel keeps the key; confirming removes it, the chip shows none and the chat page knows', async ({ page }) => {
     const dialog = await openSettings(page);
     await setKey(dialog, 'anthropic', ANTHROPIC_KEY);
 
-    await byTestId(dialog, 'clear-key-anthropic').click();
+    await dialog.getByTestId('clear-key-anthropic').click();
     const confirm = page.getByRole('alertdialog');
-    expect(await textOf(confirm.locator('h2'))).toBe('Clear your Anthropic key?');
-    await byTestId(confirm, 'cancel-clear').click();
-    await confirm.waitFor({ state: 'detached' });
-    expect(await textOf(byTestId(dialog, 'key-source-anthropic'))).toBe('SESSION');
+    await expect(confirm.locator('h2')).toHaveText('Clear your Anthropic key?');
+    await confirm.getByTestId('cancel-clear').click();
+    await expect(confirm).toHaveCount(0);
+    await expect(dialog.getByTestId('key-source-anthropic')).toHaveText('SESSION');
     expect((await keysSeenByServer(page))['anthropic']?.source).toBe('session');
 
-    await byTestId(dialog, 'clear-key-anthropic').click();
-    await byTestId(confirm, 'confirm-clear').click();
-    await eventually(async () => expect(await textOf(byTestId(dialog, 'key-source-anthropic'))).toBe('none'));
-    expect(await byTestId(dialog, 'masked-key-anthropic').count()).toBe(0);
-    expect(await byTestId(dialog, 'clear-key-anthropic').count()).toBe(0);
+    await dialog.getByTestId('clear-key-anthropic').click();
+    await confirm.getByTestId('confirm-clear').click();
+    await expect(dialog.getByTestId('key-source-anthropic')).toHaveText('none');
+    await expect(dialog.getByTestId('masked-key-anthropic')).toHaveCount(0);
+    await expect(dialog.getByTestId('clear-key-anthropic')).toHaveCount(0);
     expect((await keysSeenByServer(page))['anthropic']).toMatchObject({ source: 'none', masked: null });
     // The chat page shares the change without a reload.
     await closeSettings(page);
     expect(await chooseProvider(page, 'anthropic')).toBe('Anthropic · no key');
-    expect(await byTestId(page, 'add-key').isVisible()).toBe(true);
+    await expect(page.getByTestId('add-key')).toBeVisible();
   });
 
-  it('OpenAI, configured with a server key, shows ENV, is locked with its reason and offers no Set or Clear', async () => {
-    const dialog = await openSettings(suite.page);
-    expect(await textOf(byTestId(dialog, 'key-source-openai'))).toBe('ENV');
-    expect(await textOf(byTestId(dialog, 'locked-reason-openai'))).toBe(
+  test('OpenAI, configured with a server key, shows ENV, is locked with its reason and offers no Set or Clear', async ({ page }) => {
+    const dialog = await openSettings(page);
+    await expect(dialog.getByTestId('key-source-openai')).toHaveText('ENV');
+    await expect(dialog.getByTestId('locked-reason-openai')).toHaveText(
       'The server provides its own key for OpenAI, which takes precedence; a personal key would not be used.',
     );
-    expect(await byTestId(dialog, 'key-input-openai').isDisabled()).toBe(true);
-    expect(await byTestId(dialog, 'set-key-openai').count()).toBe(0);
-    expect(await byTestId(dialog, 'clear-key-openai').count()).toBe(0);
-    expect(await byTestId(dialog, 'masked-key-openai').count()).toBe(0);
+    await expect(dialog.getByTestId('key-input-openai')).toBeDisabled();
+    await expect(dialog.getByTestId('set-key-openai')).toHaveCount(0);
+    await expect(dialog.getByTestId('clear-key-openai')).toHaveCount(0);
+    await expect(dialog.getByTestId('masked-key-openai')).toHaveCount(0);
   });
 
-  it('a malformed key shows the format error and nothing is sent or stored', async () => {
-    const { page } = suite;
+  test('a malformed key shows the format error and nothing is sent or stored', async ({ page }) => {
     const setRequests: string[] = [];
     page.on('request', (request) => {
       if (request.url().endsWith(API_ROUTES.setProviderKey)) setRequests.push(request.method());
@@ -104,48 +111,51 @@ describe('API keys in the Settings dialog', () => {
     // An OpenAI-style key in the Anthropic field: a plausible paste mistake.
     await submitKey(dialog, 'anthropic', 'sk-proj-0123456789abcdefghijklmnop');
 
-    const error = byTestId(dialog, 'key-error-anthropic');
-    await error.waitFor();
-    expect(await textOf(error)).toBe('Anthropic API keys start with "sk-ant-"; check that the key is for Anthropic.');
-    expect(await byTestId(dialog, 'key-input-anthropic').getAttribute('aria-invalid')).toBe('true');
-    expect(await textOf(byTestId(dialog, 'key-source-anthropic'))).toBe('none');
+    const error = dialog.getByTestId('key-error-anthropic');
+    await expect(error).toHaveText('Anthropic API keys start with "sk-ant-"; check that the key is for Anthropic.');
+    await expect(dialog.getByTestId('key-input-anthropic')).toHaveAttribute('aria-invalid', 'true');
+    await expect(dialog.getByTestId('key-source-anthropic')).toHaveText('none');
     expect(setRequests).toEqual([]);
     expect((await keysSeenByServer(page))['anthropic']).toMatchObject({ source: 'none', masked: null });
 
     await page.reload();
-    expect(await textOf(byTestId(await openSettings(page), 'key-source-anthropic'))).toBe('none');
+    await expect((await openSettings(page)).getByTestId('key-source-anthropic')).toHaveText('none');
   });
 
-  // Drawn only from the local stack, so the documentation always shows the same setup; written to
-  // docs/ only with UPDATE_SCREENSHOTS=1, so a test run never changes a tracked file.
-  itWithFake('draws the settings screenshot with an ENV and a SESSION provider in view', async () => {
-    const { page } = suite;
+  // Written to docs/ only with UPDATE_SCREENSHOTS=1, so a test run never changes a tracked file.
+  test('draws the settings screenshot with an ENV and a SESSION provider in view', async ({ page, stack }, testInfo) => {
+    test.skip(stack.external, 'drawn only from the local stack, so the documentation always shows the same setup');
     const dialog = await openSettings(page);
     await setKey(dialog, 'anthropic', ANTHROPIC_KEY);
     // The "key saved" snack bar would cover the bottom of the picture.
-    await page.locator('mat-snack-bar-container').getByRole('button', { name: 'Dismiss' }).click();
-    await page.locator('mat-snack-bar-container').waitFor({ state: 'detached' });
+    const notice = page.locator('mat-snack-bar-container');
+    await notice.getByRole('button', { name: 'Dismiss' }).click();
+    await expect(notice).toHaveCount(0);
     await closeSettings(page);
-    await page.reload();
 
+    // The picture may change only when the UI does: the reloaded page reads a fixed clock.
+    await page.clock.setFixedTime(screenshotClock((await keysSeenByServer(page))['anthropic']?.expiresAt ?? null));
+    await page.reload();
     const shown = await openSettings(page);
     await shown.locator('mat-dialog-content').evaluate((content) => content.scrollTo(0, 0));
-    // Focus rings and the tooltip of the Settings button are noise in a picture.
+    // Focus rings and the tooltip of the Settings button are noise in a picture. The dialog moves
+    // focus into itself once it has opened; taken away before that, focus would come back.
+    await expect.poll(() => shown.evaluate((dialog) => dialog.contains(document.activeElement))).toBe(true);
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await page.mouse.move(640, 890);
     await page.evaluate(() => document.fonts.ready.then(() => undefined));
 
     for (const [provider, label] of [['openai', 'ENV'], ['anthropic', 'SESSION']]) {
-      const chip = byTestId(shown, `key-source-${provider}`);
-      expect(await textOf(chip)).toBe(label);
+      const chip = shown.getByTestId(`key-source-${provider}`);
+      await expect(chip).toHaveText(label);
       const box = await chip.boundingBox();
       expect(box).not.toBeNull();
       expect((box?.y ?? 900) + (box?.height ?? 0)).toBeLessThanOrEqual(900);
     }
-    const path = process.env['UPDATE_SCREENSHOTS'] === '1' ? SCREENSHOT : join(mkdtempSync(join(tmpdir(), 'byok-e2e-')), 'byok-settings.png');
+    const path = process.env['UPDATE_SCREENSHOTS'] === '1' ? SCREENSHOT : testInfo.outputPath('byok-settings.png');
     mkdirSync(dirname(path), { recursive: true });
     await page.screenshot({ path, animations: 'disabled', caret: 'hide' });
     expect(statSync(path).size).toBeGreaterThan(10_000);
-    expect(await settingsDialog(page).isVisible()).toBe(true);
+    await expect(settingsDialog(page)).toBeVisible();
   });
 });

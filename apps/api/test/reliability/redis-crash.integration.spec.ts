@@ -4,7 +4,7 @@ import { ApiInstance } from '../support/api-instance';
 import { BrowserClient } from '../support/browser-client';
 import { type ChatSocket, connectChat, streamOverSocket, streamOverSse } from '../support/chat-clients';
 import { TestRedisServer } from '../support/redis-server';
-import { eventually, providerUrls, watchProcessFailures } from './reliability-helpers';
+import { providerUrls, storeReconnected, watchProcessFailures } from './reliability-helpers';
 
 const OPENAI_KEY = DEFAULT_KEYS.openai?.[0] ?? '';
 const GEMINI_KEY = DEFAULT_KEYS.gemini?.[0] ?? '';
@@ -34,8 +34,8 @@ describe('Redis crashing under the API', () => {
     fake.configure({ chunkCount: 8, chunkDelayMs: 0 });
     if (!redis.running) await redis.restart();
     // The API's Redis client reconnects with a backoff; the next test starts once it has.
-    const ready = await eventually(() => new BrowserClient(api.url).get(API_ROUTES.ready), (response) => response.status === 200);
-    expect(ready.status).toBe(200);
+    await storeReconnected(api);
+    expect((await new BrowserClient(api.url).get(API_ROUTES.ready)).status).toBe(200);
   });
 
   afterAll(async () => {
@@ -59,11 +59,10 @@ describe('Redis crashing under the API', () => {
     return socket;
   }
 
+  /** Once the API has reconnected to the restarted Redis, the client's keys are all there. */
   async function recovered(client: BrowserClient): Promise<void> {
-    const listed = await eventually(
-      () => client.get<ProviderKeysResponse>(API_ROUTES.providerKeys),
-      (response) => response.status === 200,
-    );
+    await storeReconnected(api);
+    const listed = await client.get<ProviderKeysResponse>(API_ROUTES.providerKeys);
     expect(listed.status).toBe(200);
     expect(listed.body.providers.filter((provider) => provider.source === 'session').map((provider) => provider.id)).toEqual([
       'openai',
@@ -106,10 +105,8 @@ describe('Redis crashing under the API', () => {
     expect(fake.requests.filter((request) => request.endpoint === 'chat')).toHaveLength(0);
 
     await redis.restart();
-    const again = await eventually(
-      () => streamOverSocket(socket, { id: `up-${Date.now()}`, ...openai }, 5000),
-      (result) => result.done !== undefined,
-    );
+    await storeReconnected(api);
+    const again = await streamOverSocket(socket, { id: 'up1', ...openai }, 5000);
     // The same socket, not a reconnect: its session survived in the append-only file.
     expect(again.done?.credentialSource).toBe('session');
     expect(again.deltas).toEqual(fake.expectedChunks());

@@ -1,4 +1,6 @@
 import type { FakeUpstream } from '@byok/fake-upstream';
+import { REDIS, type RedisClient, becomesReady } from '../../src/redis/redis.module';
+import type { ApiInstance } from '../support/api-instance';
 
 /** Base URLs pointing every built-in provider at the fake upstream. */
 export function providerUrls(fake: FakeUpstream): Record<string, string> {
@@ -10,15 +12,20 @@ export function providerUrls(fake: FakeUpstream): Record<string, string> {
   };
 }
 
-/** Probes until `accept` holds or the time is up; returns the last answer either way. */
-export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+/**
+ * Waits until the API's Redis client is connected again after Redis restarted: its 'ready' event
+ * (ioredis emits it once the new server has answered and finished loading its AOF). A 'ready'
+ * status can be one left from before a crash that the client has not noticed yet, so only a
+ * PING answered through that client ends the wait.
+ */
+export async function storeReconnected(api: ApiInstance, timeoutMs = 10_000): Promise<void> {
+  const redis = api.app.get<symbol, RedisClient>(REDIS);
   const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!accept(last) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    last = await probe();
+  while (!(await redis.ping().then(() => true, () => false))) {
+    if (!(await becomesReady(redis, deadline - Date.now()))) {
+      throw new Error(`the API's Redis client did not reconnect within ${timeoutMs} ms (status ${redis.status})`);
+    }
   }
-  return last;
 }
 
 /**
@@ -53,10 +60,12 @@ export async function upstreamSettled(fake: FakeUpstream, timeoutMs: number, { c
     const { openConnections, openStreams, activeRequests } = fake.stats();
     return { openConnections: connections ? openConnections : 0, openStreams, activeRequests };
   };
-  const settled = await eventually(
-    async () => open(),
-    (stats) => stats.openConnections === 0 && stats.openStreams === 0 && stats.activeRequests === 0,
-    timeoutMs,
-  );
-  expect(settled).toEqual({ openConnections: 0, openStreams: 0, activeRequests: 0 });
+  const isSettled = (): boolean => {
+    const stats = open();
+    return stats.openConnections === 0 && stats.openStreams === 0 && stats.activeRequests === 0;
+  };
+  // The recorder wakes its waiters on every request and connection change. At the deadline the
+  // expectation below names what is still open.
+  await fake.recorder.waitFor(isSettled, timeoutMs).catch(() => false);
+  expect(open()).toEqual({ openConnections: 0, openStreams: 0, activeRequests: 0 });
 }

@@ -1,7 +1,7 @@
 // Runs a command and ends it when the test process goes away, however that happens.
-// Jest runs test files in a sandbox whose `process` does not receive the real process's signals
-// or 'exit' event, so a test file cannot clean up after a SIGTERM or a crash by itself. This
-// wrapper's stdin is a pipe from the test process: the pipe closes when that process ends.
+// A Playwright worker killed outright (SIGKILL, a crash, the runner giving up on it) runs no
+// fixture teardown, so it cannot stop what it started by itself. This wrapper's stdin is a pipe
+// from the test process: the pipe closes when that process ends.
 //
 // Usage: node exit-with-parent.cjs <command> [args...]
 const { spawn } = require('node:child_process');

@@ -1,11 +1,11 @@
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { type BrowserContext, type Locator, type Page, expect, test as base } from '@playwright/test';
 import { API_ROUTES, type AuthSessionResponse } from '@byok/contracts';
-// The test IdP lives with the API's tests, which are not a library yet; until it moves to one (a
-// tools/ project like the fake upstream) this one import crosses into another project by path.
 import { TEST_IDP_USERS, type TestIdp, type TestIdpUser, startTestIdp } from '@byok/test-idp';
-import { byTestId, PageProblems, eventually, launchChromium, newUserContext, textOf } from './browser';
-import { E2eStack, EXTERNAL_BASE_URL } from './stack';
+import { PageProblems, textOf } from './browser';
+import { CONTEXT_OPTIONS } from './environment';
+import { E2eStack } from './stack';
 
+export { expect } from '@playwright/test';
 export { TEST_IDP_USERS, type TestIdpUser };
 
 /** The test IdP's own pages, by the hooks its HTML carries. */
@@ -15,12 +15,6 @@ const IDP = {
   submit: 'button[data-testid="idp-submit"]',
   logoutConfirm: 'button[data-testid="idp-logout-confirm"]',
 };
-
-/**
- * `describe`, or `describe.skip` against E2E_BASE_URL: these tests need an API configured for the
- * test IdP they start, which a deployed app is not.
- */
-export const describeWithOwnIdp: jest.Describe = EXTERNAL_BASE_URL === null ? describe : describe.skip;
 
 /** One browser profile: its own cookies, so its own API session and its own IdP session. */
 export interface Visitor {
@@ -33,82 +27,70 @@ export interface Visitor {
   readonly chatPageSeenAt: readonly string[];
 }
 
-export interface SignInSuite {
+interface SignInStack {
   readonly stack: E2eStack;
   readonly idp: TestIdp;
-  /** A new browser profile with one blank page; closed after the test. */
-  visitor(): Promise<Visitor>;
+}
+
+interface VisitorFixtures {
+  /**
+   * Opens a new browser profile with one blank page; any number per test, all closed after it.
+   * An uncaught exception in any of their pages fails the test.
+   */
+  newVisitor: () => Promise<Visitor>;
 }
 
 /**
- * The hooks of a sign-in test file: the test IdP, registered for the API's exact callback and
- * post-logout URLs, the stack in AUTH_MODE=oidc without a server OpenAI key (so OpenAI is the
- * user's to set), and Chromium; then per test any number of visitors, all closed afterwards.
+ * The sign-in tests' own `test`, so they get a worker of their own: the test IdP, registered for
+ * the API's exact callback and post-logout URLs, and the stack in AUTH_MODE=oidc without a server
+ * OpenAI key (so OpenAI is the user's to set), once per worker.
  */
-export function useSignInSuite(): SignInSuite {
-  let idp: TestIdp | undefined;
-  let stack: E2eStack | undefined;
-  let browser: Browser | undefined;
-  let visitors: Visitor[] = [];
-
-  beforeAll(async () => {
-    const started = E2eStack.start({
-      apiSettings: async (apiBaseUrl) => {
-        const callback = `${apiBaseUrl}${API_ROUTES.signInCallback}`;
-        const afterSignOut = `${apiBaseUrl}/`;
-        idp = await startTestIdp({ redirectUris: [callback], postLogoutRedirectUris: [afterSignOut] });
-        return {
-          AUTH_MODE: 'oidc',
-          OIDC_ISSUER: idp.issuer,
-          OIDC_CLIENT_ID: idp.clientId,
-          OIDC_CLIENT_SECRET: idp.clientSecret,
-          OIDC_REDIRECT_URI: callback,
-          OIDC_SCOPES: 'openid profile email',
-          OIDC_POST_LOGOUT_REDIRECT_URI: afterSignOut,
-          KEY_LIFETIMES: 'session,1d,7d,30d',
-          OPENAI_API_KEY: null,
-        };
-      },
-    });
-    const [stackResult, browserResult] = await Promise.allSettled([started, launchChromium()]);
-    if (stackResult.status === 'fulfilled') stack = stackResult.value;
-    if (browserResult.status === 'fulfilled') browser = browserResult.value;
-    if (stackResult.status === 'rejected') throw stackResult.reason;
-    if (browserResult.status === 'rejected') throw browserResult.reason;
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-    await idp?.close();
-  }, 30_000);
-
-  afterEach(async () => {
-    const ended = visitors;
-    visitors = [];
-    await Promise.all(ended.map((visitor) => visitor.context.close()));
-    const uncaught = ended.flatMap((visitor) => visitor.problems.uncaught);
-    // An uncaught exception in the app is a bug even when the test's assertions passed.
-    if (uncaught.length > 0) {
-      const consoleErrors = ended.flatMap((visitor) => visitor.problems.console);
-      throw new Error(`The page threw:\n${uncaught.join('\n')}\nConsole errors:\n${consoleErrors.join('\n')}\nAPI output:\n${stack?.apiOutput ?? ''}`);
-    }
-  });
-
-  const required = <T>(value: T | undefined, name: string): T => {
-    if (value === undefined) throw new Error(`${name} did not start`);
-    return value;
-  };
-  return {
-    get stack() {
-      return required(stack, 'the stack');
+export const test = base.extend<VisitorFixtures, { signIn: SignInStack }>({
+  signIn: [
+    // Playwright reads the fixtures a fixture needs from this pattern; this one needs none.
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      let idp: TestIdp | undefined;
+      try {
+        const stack = await E2eStack.start({
+          apiSettings: async (apiBaseUrl) => {
+            const callback = `${apiBaseUrl}${API_ROUTES.signInCallback}`;
+            const afterSignOut = `${apiBaseUrl}/`;
+            idp = await startTestIdp({ redirectUris: [callback], postLogoutRedirectUris: [afterSignOut] });
+            return {
+              AUTH_MODE: 'oidc',
+              OIDC_ISSUER: idp.issuer,
+              OIDC_CLIENT_ID: idp.clientId,
+              OIDC_CLIENT_SECRET: idp.clientSecret,
+              OIDC_REDIRECT_URI: callback,
+              OIDC_SCOPES: 'openid profile email',
+              OIDC_POST_LOGOUT_REDIRECT_URI: afterSignOut,
+              KEY_LIFETIMES: 'session,1d,7d,30d',
+              OPENAI_API_KEY: null,
+            };
+          },
+        });
+        try {
+          if (idp === undefined) throw new Error('the sign-in tests need a stack of their own, not E2E_BASE_URL');
+          await use({ stack, idp });
+        } finally {
+          await stack.stop();
+        }
+      } finally {
+        await idp?.close();
+      }
     },
-    get idp() {
-      return required(idp, 'the test IdP');
-    },
-    async visitor() {
-      const appOrigin = required(stack, 'the stack').baseUrl;
-      const context = await newUserContext(required(browser, 'the browser'));
+    { scope: 'worker', timeout: 60_000 },
+  ],
+
+  newVisitor: async ({ browser, signIn }, use) => {
+    const contexts: BrowserContext[] = [];
+    const problems: PageProblems[] = [];
+    const appOrigin = signIn.stack.baseUrl;
+    await use(async () => {
+      const context = await browser.newContext(CONTEXT_OPTIONS);
+      contexts.push(context);
+      problems.push(new PageProblems(context));
       const documents: string[] = [];
       const chatPageSeenAt: string[] = [];
       // Reported from inside the page the moment the element appears, so a chat page shown only
@@ -133,12 +115,12 @@ export function useSignInSuite(): SignInSuite {
         const redirect = response.status() >= 300 && response.status() < 400;
         if (request.isNavigationRequest() && request.frame() === page.mainFrame() && !redirect) documents.push(response.url());
       });
-      const visitor: Visitor = { context, page, problems: new PageProblems(page), documents, chatPageSeenAt };
-      visitors.push(visitor);
-      return visitor;
-    },
-  };
-}
+      return { context, page, problems: problems[problems.length - 1], documents, chatPageSeenAt };
+    });
+    await Promise.all(contexts.map((context) => context.close()));
+    PageProblems.assertNone(problems, signIn.stack.apiOutput);
+  },
+});
 
 export function idpLoginForm(page: Page): Locator {
   return page.locator(IDP.login);
@@ -150,7 +132,7 @@ export function idpLoginForm(page: Page): Locator {
  */
 export async function openSignedOut(page: Page, url: string): Promise<void> {
   await page.goto(url, { waitUntil: 'commit' });
-  await idpLoginForm(page).waitFor();
+  await expect(idpLoginForm(page)).toBeVisible();
 }
 
 /** On the IdP's login form (which must be showing or about to), signs `user` in and waits until the app names them. */
@@ -158,12 +140,12 @@ export async function signInAtIdp(page: Page, user: TestIdpUser, password: strin
   await idpLoginForm(page).fill(user.login);
   await page.locator(IDP.password).fill(password);
   await page.locator(IDP.submit).click();
-  await byTestId(page, 'signed-in-person').waitFor();
+  await expect(signedInPerson(page)).toBeVisible();
 }
 
-/** The toolbar's person, with the visually hidden "Signed in as" and spaces as a reader hears them. */
-export async function signedInPersonText(page: Page): Promise<string> {
-  return (await textOf(byTestId(page, 'signed-in-person'))).replace(/\s+/g, ' ');
+/** The toolbar's person; its text, with the visually hidden "Signed in as", is what a reader hears. */
+export function signedInPerson(page: Page): Locator {
+  return page.getByTestId('signed-in-person');
 }
 
 /** Who the API says this profile's session belongs to, asked with the profile's cookies. */
@@ -175,12 +157,12 @@ export async function sessionSeenByServer(context: BrowserContext, baseUrl: stri
 
 /** Picks a lifetime in a provider's "Keep for" select by its label; the options live in the CDK overlay. */
 export async function chooseLifetime(page: Page, dialog: Locator, provider: string, label: string): Promise<void> {
-  const select = byTestId(dialog, `key-lifetime-${provider}`);
+  const select = dialog.getByTestId(`key-lifetime-${provider}`);
   await select.click();
   const option = page.getByRole('listbox').getByRole('option', { name: label, exact: true });
   await option.click();
-  await option.waitFor({ state: 'detached' });
-  await eventually(async () => expect(await textOf(select)).toBe(label));
+  await expect(option).toHaveCount(0);
+  await expect(select).toHaveText(label);
 }
 
 /**
@@ -196,14 +178,14 @@ export async function setKeyFor(
   chip: 'SESSION' | 'ACCOUNT',
 ): Promise<string> {
   await chooseLifetime(page, dialog, provider, lifetime);
-  await byTestId(dialog, `key-input-${provider}`).fill(apiKey);
-  await byTestId(dialog, `set-key-${provider}`).click();
-  await eventually(async () => expect(await textOf(byTestId(dialog, `key-source-${provider}`))).toBe(chip));
+  await dialog.getByTestId(`key-input-${provider}`).fill(apiKey);
+  await dialog.getByTestId(`set-key-${provider}`).click();
+  await expect(dialog.getByTestId(`key-source-${provider}`)).toHaveText(chip);
   const notice = page.locator('mat-snack-bar-container');
-  await notice.waitFor();
+  await expect(notice).toBeVisible();
   const text = await textOf(notice);
   await notice.getByRole('button', { name: 'Dismiss' }).click();
-  await notice.waitFor({ state: 'detached' });
+  await expect(notice).toHaveCount(0);
   return text;
 }
 
@@ -212,10 +194,10 @@ export async function setKeyFor(
  * to the app, which, signed out, sends it on to the IdP's login form.
  */
 export async function signOutThroughIdp(page: Page, idpIssuer: string): Promise<void> {
-  await byTestId(page, 'sign-out').click();
+  await page.getByTestId('sign-out').click();
   const confirm = page.locator(IDP.logoutConfirm);
-  await confirm.waitFor();
+  await expect(confirm).toBeVisible();
   expect(new URL(page.url()).origin).toBe(idpIssuer);
   await confirm.click();
-  await idpLoginForm(page).waitFor();
+  await expect(idpLoginForm(page)).toBeVisible();
 }

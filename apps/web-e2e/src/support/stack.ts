@@ -3,26 +3,12 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { API_ROUTES } from '@byok/contracts';
 import { DEFAULT_KEYS, FakeUpstream, type FakeUpstreamOptions } from '@byok/fake-upstream';
+import { EXTERNAL_BASE_URL } from './environment';
 import { OwnedProcess, freePort } from './processes';
 
 const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
-const API_MAIN = join(WORKSPACE_ROOT, 'dist/apps/api/apps/api/src/main.js');
+const API_MAIN = join(WORKSPACE_ROOT, 'dist/apps/api/main.js');
 const WEB_ROOT = join(WORKSPACE_ROOT, 'dist/apps/web/browser');
-
-/**
- * When set, the suite runs against an app already deployed there (e.g. an HTTPS cluster) and
- * starts nothing; tests that need the in-process fake upstream are skipped.
- */
-export const EXTERNAL_BASE_URL = process.env['E2E_BASE_URL']?.replace(/\/+$/, '') || null;
-
-/**
- * `it`, or `it.skip` when the fake upstream is not ours to drive (E2E_BASE_URL). Under CI those
- * tests must run, so an external app there is a setup error rather than a quieter suite.
- */
-if (EXTERNAL_BASE_URL !== null && process.env['CI'] === 'true') {
-  throw new Error('E2E_BASE_URL is set under CI=true: the tests that drive the fake upstream would be skipped');
-}
-export const itWithFake: jest.It = EXTERNAL_BASE_URL === null ? it : it.skip;
 
 /** The server's own OpenAI key, so OpenAI shows as ENV; the fake accepts it. */
 export const ENV_OPENAI_KEY = 'sk-test-e2e-server-key-0123456789abcdef';
@@ -57,7 +43,7 @@ export class E2eStack {
     return this.fake === null;
   }
 
-  /** The fake upstream; only tests declared with {@link itWithFake} may use it. */
+  /** The fake upstream; tests reach it through the `fake` fixture, which skips them without it. */
   get upstream(): FakeUpstream {
     if (this.fake === null) throw new Error('the fake upstream is not available with E2E_BASE_URL');
     return this.fake;
