@@ -15,6 +15,7 @@ import { MatIcon } from '@angular/material/icon';
 import type { ChatUsage, KeySource, ProviderId } from '@byok/contracts';
 import type { ChatStreamErrorCode } from '@byok/web/data-access';
 import type { ChatTurn } from './chat-session';
+import { MarkdownAnswer } from './markdown/markdown-answer';
 
 const CREDENTIAL_CAPTIONS: Record<KeySource, string> = {
   env: 'via server key',
@@ -54,7 +55,7 @@ export function durationCaption(durationMs: number): string {
 @Component({
   selector: 'app-message-list',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MatButton, MatIcon],
+  imports: [MarkdownAnswer, MatButton, MatIcon],
   templateUrl: './message-list.html',
   styleUrl: './message-list.scss',
   host: { '(scroll)': 'onScroll()' },
@@ -83,12 +84,17 @@ export class MessageList {
     afterRenderEffect({
       write: () => {
         this.turns();
-        if (this.followLatest) {
-          const element = this.host.nativeElement;
-          element.scrollTop = element.scrollHeight;
-        }
+        this.followLatestAnswer();
       },
     });
+  }
+
+  /** Called after each render, and after each frame a streaming answer draws outside one. */
+  protected followLatestAnswer(): void {
+    if (this.followLatest) {
+      const element = this.host.nativeElement;
+      element.scrollTop = element.scrollHeight;
+    }
   }
 
   protected fixableInSettings(code: ChatStreamErrorCode): boolean {
