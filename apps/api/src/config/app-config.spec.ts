@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BUILT_IN_PROVIDER_IDS, GENERIC_KEY_FORMAT } from '@byok/contracts';
 import { Secret } from '../common/secret';
 import { loadConfig } from './app-config';
+import { readKeyLifetimes } from './auth-config';
 import { ConfigError } from './config-error';
 import type { Env } from './config-parsers';
 
@@ -430,5 +434,305 @@ describe('loadConfig OPENAI_COMPATIBLE_PROVIDERS', () => {
   it('says which entry is wrong', () => {
     const error = expectConfigError(withProviders([entry, { ...entry, id: 'openai' }]), 'OPENAI_COMPATIBLE_PROVIDERS');
     expect(error.message).toContain('#2');
+  });
+});
+
+describe('loadConfig reads a full, valid environment', () => {
+  const caDir = mkdtempSync(join(tmpdir(), 'byok-config-ca-'));
+  const caFile = join(caDir, 'ca.pem');
+  writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nunit\n-----END CERTIFICATE-----\n');
+  afterAll(() => rmSync(caDir, { recursive: true, force: true }));
+
+  const FULL: Env = {
+    ...PRODUCTION,
+    HOST: '127.0.0.1',
+    PORT: '8080',
+    REDIS_URL: 'rediss://cache.internal:6380/0',
+    REDIS_TLS_CA_FILE: caFile,
+    REDIS_REPLICA_ACKS: '2',
+    REDIS_REPLICA_ACK_TIMEOUT: '250ms',
+    ALLOWED_ORIGINS: 'https://app.example',
+    TRUST_PROXY: '10.0.0.0/8',
+    SESSION_IDLE_TIMEOUT: '30m',
+    SESSION_ABSOLUTE_TIMEOUT: '12h',
+    LOG_LEVEL: 'warn',
+    KEY_RATE_LIMIT: '5',
+    KEY_RATE_WINDOW: '10m',
+    VALIDATE_TIMEOUT: '2s',
+    CHAT_FIRST_TOKEN_TIMEOUT: '90s',
+    CHAT_IDLE_TIMEOUT: '45s',
+    CHAT_MAX_STREAMS: '3',
+    CHAT_RATE_LIMIT: '30',
+    SOCKET_MAX_PER_SESSION: '4',
+    SOCKET_MAX_PER_IP: '64',
+    WEB_ROOT: '/srv/byok/web',
+    API_DOCS: 'true',
+    AUTH_MODE: 'proxy',
+    AUTH_PROXY_USER_HEADER: 'X-Auth-Request-User',
+    AUTH_PROXY_EMAIL_HEADER: 'X-Auth-Request-Email',
+    AUTH_PROXY_GROUPS_HEADER: 'X-Auth-Request-Groups',
+    AUTH_PROXY_SIGN_IN_URL: 'https://auth.example/start',
+    AUTH_PROXY_SIGN_OUT_URL: '/bye',
+    KEY_LIFETIMES: '7d,session,12h',
+    METRICS_PORT: '9464',
+    METRICS_TOKEN: 'metrics-token-0123456789-abcdefghijkl',
+    DRAIN_TIMEOUT: '1m',
+    REQUEST_BODY_LIMIT: '1048576',
+    OPENAI_API_KEY: 'sk-test-full-env-key-0123456789',
+    KEY_POLICY_OPENAI: 'user-first',
+    KEY_ENV_GROUPS_OPENAI: 'eng, ops',
+    ANTHROPIC_BASE_URL: 'https://anthropic-proxy.example/',
+  };
+
+  it('parses every setting into the config the API runs with', () => {
+    const config = loadConfig(FULL);
+    expect(config).toMatchObject({
+      production: true,
+      host: '127.0.0.1',
+      port: 8080,
+      redis: {
+        topology: { kind: 'standalone', url: 'rediss://cache.internal:6380/0', tls: true, auth: { username: null, password: null, tlsCa: expect.stringContaining('BEGIN CERTIFICATE') } },
+        replicaAcks: 2,
+        replicaAckTimeoutMs: 250,
+      },
+      allowedOrigins: ['https://app.example'],
+      allowedHosts: [{ hostname: 'chat.example.com', subdomains: false }],
+      trustProxy: ['10.0.0.0/8'],
+      sessionIdleTimeoutMs: 30 * 60_000,
+      sessionAbsoluteTimeoutMs: 12 * 3_600_000,
+      logLevel: 'warn',
+      keyRateLimit: 5,
+      keyRateWindowMs: 10 * 60_000,
+      validateTimeoutMs: 2000,
+      chatFirstTokenTimeoutMs: 90_000,
+      chatIdleTimeoutMs: 45_000,
+      chatMaxStreams: 3,
+      chatRateLimit: 30,
+      socketMaxPerSession: 4,
+      socketMaxPerAddress: 64,
+      requestBodyLimitBytes: 1_048_576,
+      webRoot: '/srv/byok/web',
+      apiDocs: true,
+      metricsPort: 9464,
+      drainTimeoutMs: 60_000,
+      auth: {
+        mode: 'proxy',
+        userHeader: 'x-auth-request-user',
+        emailHeader: 'x-auth-request-email',
+        groupsHeader: 'x-auth-request-groups',
+        signInUrl: 'https://auth.example/start',
+        signOutUrl: '/bye',
+      },
+      keyLifetimes: [
+        { id: '7d', label: '7 days', ms: 7 * 86_400_000 },
+        { id: 'session', label: 'This session only', ms: null },
+        { id: '12h', label: '12 hours', ms: 12 * 3_600_000 },
+      ],
+      warnings: [],
+    });
+    expect(config.metricsToken?.reveal()).toBe(FULL.METRICS_TOKEN);
+    expect(provider(FULL, 'openai')).toMatchObject({ policy: 'user-first', envKeyGroups: ['eng', 'ops'] });
+    expect(provider(FULL, 'openai').envKey?.reveal()).toBe(FULL.OPENAI_API_KEY);
+    expect(provider(FULL, 'anthropic').baseUrl).toBe('https://anthropic-proxy.example');
+  });
+
+  it('trims every value, and treats a blank one as unset', () => {
+    const config = loadConfig({ PORT: ' 8080 ', AUTH_MODE: '', LOG_LEVEL: '\tdebug\n', TRUST_PROXY: '  ' });
+    expect(config).toMatchObject({ port: 8080, auth: { mode: 'none' }, logLevel: 'debug', trustProxy: false });
+  });
+});
+
+describe('loadConfig never quotes a bad value', () => {
+  const entry = { id: 'my-llm', name: 'My LLM', baseUrl: 'https://llm.example/v1' };
+  const OIDC: Env = {
+    ...PRODUCTION,
+    AUTH_MODE: 'oidc',
+    OIDC_ISSUER: 'https://idp.example',
+    OIDC_CLIENT_ID: 'byok',
+    OIDC_CLIENT_SECRET: 'oidc-client-secret-unit',
+    OIDC_REDIRECT_URI: 'https://chat.example.com/api/auth/callback',
+  };
+  const PROXY: Env = { ...PRODUCTION, AUTH_MODE: 'proxy', TRUST_PROXY: '10.0.0.1' };
+
+  it.each([
+    ['PORT', 'port-leak-marker', PRODUCTION],
+    ['PORT', '70000', PRODUCTION],
+    ['SESSION_SECRET', 'sk-test-short-leak-marker', PRODUCTION],
+    ['KEYSTORE_SECRETS', `${KEYSTORE_SECRET},sk-test-short-leak-marker`, PRODUCTION],
+    ['METRICS_TOKEN', 'sk-test-short-leak-marker', PRODUCTION],
+    ['METRICS_PORT', '99999', PRODUCTION],
+    ['REDIS_URL', 'https://user:redis-pass-leak-marker@cache:6379', PRODUCTION],
+    ['REDIS_URL', 'redis-pass-leak-marker', PRODUCTION],
+    ['REDIS_SENTINELS', 'sentinel-leak-marker', { ...PRODUCTION, REDIS_SENTINEL_NAME: 'byok' }],
+    ['REDIS_CLUSTER_NODES', 'cluster-leak-marker', PRODUCTION],
+    ['REDIS_REPLICA_ACKS', 'acks-leak-marker', PRODUCTION],
+    ['REDIS_REPLICA_ACK_TIMEOUT', 'timeout-leak-marker', PRODUCTION],
+    ['REDIS_TLS_CA_FILE', '/nonexistent/ca-leak-marker.pem', { ...PRODUCTION, REDIS_URL: 'redis://cache:6379' }],
+    ['ALLOWED_ORIGINS', 'https://origin.example/leak-marker', PRODUCTION],
+    ['ALLOWED_HOSTS', 'https://hosts-leak-marker', PRODUCTION],
+    ['TRUST_PROXY', 'proxy-leak-marker', PRODUCTION],
+    ['SESSION_IDLE_TIMEOUT', 'idle-leak-marker', PRODUCTION],
+    ['LOG_LEVEL', 'level-leak-marker', PRODUCTION],
+    ['API_DOCS', 'docs-leak-marker', PRODUCTION],
+    ['AUTH_MODE', 'mode-leak-marker', PRODUCTION],
+    ['AUTH_PROXY_USER_HEADER', 'header leak marker', PROXY],
+    ['AUTH_PROXY_SIGN_IN_URL', 'ftp://sign-in-leak-marker', PROXY],
+    ['OIDC_ISSUER', 'http://issuer-leak-marker.example', OIDC],
+    ['OIDC_REDIRECT_URI', 'https://chat.example.com/redirect-leak-marker', OIDC],
+    ['OIDC_SCOPES', 'scope-leak-marker', OIDC],
+    ['OIDC_GROUPS_CLAIM', 'claim leak marker', OIDC],
+    ['OIDC_POST_LOGOUT_REDIRECT_URI', 'logout-leak-marker', OIDC],
+    ['KEY_LIFETIMES', 'session,lifetime-leak-marker', PRODUCTION],
+    ['KEY_POLICY_OPENAI', 'policy-leak-marker', PRODUCTION],
+    ['OPENAI_BASE_URL', 'file:///base-url-leak-marker', PRODUCTION],
+    ['OPENAI_COMPATIBLE_PROVIDERS', '[{"id": "leak-marker"', PRODUCTION],
+    ['OPENAI_COMPATIBLE_PROVIDERS', JSON.stringify([{ ...entry, apiKeyEnv: 'sk-test-leak-marker' }]), PRODUCTION],
+    ['OPENAI_COMPATIBLE_PROVIDERS', JSON.stringify([{ ...entry, baseUrl: 'leak-marker' }]), PRODUCTION],
+  ])('%s=%s is refused by name, without the value', (setting, value, base) => {
+    const error = expectConfigError({ ...base, [setting]: value }, setting);
+    expect(error.message).not.toContain(value);
+    expect(error.message).not.toContain('leak-marker');
+  });
+});
+
+describe('loadConfig sign-in settings', () => {
+  const OIDC: Env = {
+    ...PRODUCTION,
+    AUTH_MODE: 'oidc',
+    OIDC_ISSUER: 'https://idp.example/realms/byok',
+    OIDC_CLIENT_ID: 'byok',
+    OIDC_CLIENT_SECRET: 'oidc-client-secret-unit',
+    OIDC_REDIRECT_URI: 'https://chat.example.com/api/auth/callback',
+  };
+
+  it('reads an OIDC client with its defaults: standard scopes, the groups claim, the site root after sign-out', () => {
+    const { auth } = loadConfig(OIDC);
+    if (auth.mode !== 'oidc') throw new Error(`expected oidc, got ${auth.mode}`);
+    expect(auth).toMatchObject({ clientId: 'byok', scopes: 'openid profile email', groupsClaim: 'groups', allowHttpIssuer: false });
+    expect(auth.issuer.href).toBe('https://idp.example/realms/byok');
+    expect(auth.clientSecret.reveal()).toBe('oidc-client-secret-unit');
+    expect(auth.postLogoutRedirectUri.href).toBe('https://chat.example.com/');
+  });
+
+  it('reads OIDC scopes separated by spaces or commas, a plain-HTTP loopback issuer and a sign-out address', () => {
+    const { auth } = loadConfig({
+      ...OIDC,
+      OIDC_ISSUER: 'http://127.0.0.1:9000',
+      OIDC_SCOPES: 'openid, email  groups',
+      OIDC_POST_LOGOUT_REDIRECT_URI: 'https://chat.example.com/signed-out',
+    });
+    expect(auth).toMatchObject({ scopes: 'openid email groups', allowHttpIssuer: true });
+    expect(auth.mode === 'oidc' && auth.postLogoutRedirectUri.href).toBe('https://chat.example.com/signed-out');
+  });
+
+  it.each(['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_REDIRECT_URI'])('needs %s with AUTH_MODE=oidc', (setting) => {
+    expect(expectConfigError({ ...OIDC, [setting]: undefined }, setting).message).toBe(`${setting}: is required when AUTH_MODE=oidc`);
+  });
+
+  it.each([
+    ['OIDC_ISSUER', 'http://idp.example', 'must be an https URL'],
+    ['OIDC_REDIRECT_URI', 'https://chat.example.com/callback', 'must end in /api/auth/callback'],
+    ['OIDC_SCOPES', 'profile email', 'must include openid'],
+    ['OIDC_GROUPS_CLAIM', 'group claim', 'expected a claim name'],
+  ])('refuses %s=%s', (setting, value, rule) => {
+    expect(expectConfigError({ ...OIDC, [setting]: value }, setting).message).toContain(rule);
+  });
+
+  it('reads the proxy headers in lower case, and the default sign-in and sign-out paths', () => {
+    expect(loadConfig({ ...PRODUCTION, AUTH_MODE: 'proxy', TRUST_PROXY: 'loopback' }).auth).toEqual({
+      mode: 'proxy',
+      userHeader: 'x-forwarded-user',
+      emailHeader: null,
+      groupsHeader: null,
+      signInUrl: '/oauth2/sign_in',
+      signOutUrl: '/oauth2/sign_out',
+    });
+  });
+
+  it.each(['//evil.example/sign-in', 'javascript:alert(1)', 'sign-in'])('refuses AUTH_PROXY_SIGN_IN_URL=%s', (value) => {
+    expectConfigError({ ...PRODUCTION, AUTH_MODE: 'proxy', TRUST_PROXY: 'loopback', AUTH_PROXY_SIGN_IN_URL: value }, 'AUTH_PROXY_SIGN_IN_URL');
+  });
+
+  it.each(['true', 'false', '1'])('refuses TRUST_PROXY=%s with AUTH_MODE=proxy, which must name the proxy', (trustProxy) => {
+    const error = expectConfigError({ ...PRODUCTION, AUTH_MODE: 'proxy', TRUST_PROXY: trustProxy }, 'TRUST_PROXY');
+    expect(error.message).toContain('AUTH_MODE=proxy');
+  });
+
+  it('reads the settings of the chosen mode only, as before', () => {
+    const elsewhere = { AUTH_PROXY_USER_HEADER: 'not a header', OIDC_ISSUER: 'not a url', OIDC_SCOPES: 'profile' };
+    expect(loadConfig({ ...PRODUCTION, ...elsewhere }).auth).toEqual({ mode: 'none' });
+    expect(loadConfig({ ...PRODUCTION, ...elsewhere, AUTH_MODE: 'proxy', AUTH_PROXY_USER_HEADER: undefined, TRUST_PROXY: 'loopback' }).auth.mode).toBe('proxy');
+  });
+
+  it('refuses KEY_ENV_GROUPS_<PROVIDER> without sign-in, and reads the groups with it', () => {
+    expect(expectConfigError({ ...PRODUCTION, KEY_ENV_GROUPS_GEMINI: 'eng' }, 'KEY_ENV_GROUPS_GEMINI').message).toContain('AUTH_MODE');
+    expect(provider({ ...OIDC, KEY_ENV_GROUPS_GEMINI: 'eng, ops' }, 'gemini').envKeyGroups).toEqual(['eng', 'ops']);
+    expect(provider(OIDC, 'gemini').envKeyGroups).toBeNull();
+  });
+});
+
+describe('loadConfig Redis topologies', () => {
+  it.each([
+    [{ REDIS_URL: 'redis://a:6379', REDIS_SENTINELS: 'b:26379', REDIS_SENTINEL_NAME: 'byok' }, 'REDIS_SENTINELS'],
+    [{ REDIS_SENTINELS: 'b:26379', REDIS_CLUSTER_NODES: 'c:7000', REDIS_SENTINEL_NAME: 'byok' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_CLUSTER_NODES: 'c:7000', REDIS_SENTINEL_NAME: 'byok' }, 'REDIS_SENTINEL_NAME'],
+    [{ REDIS_SENTINEL_PASSWORD: 'sentinel-password-unit' }, 'REDIS_SENTINEL_PASSWORD'],
+    [{ REDIS_USERNAME: 'byok' }, 'REDIS_USERNAME'],
+    [{ REDIS_URL: 'redis://a:6379', REDIS_USERNAME: 'byok' }, 'REDIS_USERNAME'],
+    [{ REDIS_CLUSTER_NODES: ' , ' }, 'REDIS_CLUSTER_NODES'],
+    [{ REDIS_REPLICA_ACKS: '17' }, 'REDIS_REPLICA_ACKS'],
+    [{ REDIS_REPLICA_ACK_TIMEOUT: '5ms' }, 'REDIS_REPLICA_ACK_TIMEOUT'],
+  ])('refuses %o, naming %s', (settings, setting) => {
+    expectConfigError({ ...PRODUCTION, ...settings }, setting);
+  });
+
+  it('reads the Sentinel and data-node credentials as secrets', () => {
+    const { topology } = loadConfig({
+      ...PRODUCTION,
+      REDIS_SENTINELS: 'sentinel:26379',
+      REDIS_SENTINEL_NAME: 'byok',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-password-unit',
+      REDIS_USERNAME: 'byok-app',
+      REDIS_PASSWORD: 'redis-password-unit',
+      REDIS_REPLICA_ACKS: '0',
+    }).redis;
+    if (topology?.kind !== 'sentinel') throw new Error(`expected a sentinel topology, got ${topology?.kind}`);
+    expect(topology.sentinelPassword?.reveal()).toBe('sentinel-password-unit');
+    expect(topology.auth.username).toBe('byok-app');
+    expect(topology.auth.password?.reveal()).toBe('redis-password-unit');
+    expect(JSON.stringify(topology)).not.toContain('password-unit');
+  });
+
+  it('lets REDIS_REPLICA_ACKS=0 override the Sentinel default of one', () => {
+    expect(loadConfig({ ...PRODUCTION, REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'byok', REDIS_REPLICA_ACKS: '0' }).redis.replicaAcks).toBe(0);
+  });
+
+  it('reads REDIS_TLS_CA_FILE only once a topology uses it', () => {
+    expect(loadConfig({ ...PRODUCTION, REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }).redis.topology).toBeNull();
+  });
+});
+
+describe('loadConfig KEY_LIFETIMES', () => {
+  it('offers a session, a day, a week and a month by default, the session first', () => {
+    expect(loadConfig(PRODUCTION).keyLifetimes.map(({ id, label }) => `${id}=${label}`)).toEqual([
+      'session=This session only',
+      '1d=1 day',
+      '7d=7 days',
+      '30d=30 days',
+    ]);
+  });
+
+  it.each([
+    [',', 'must list at least one lifetime'],
+    ['session,1w', 'expected session or a number of hours or days'],
+    ['session,0d', 'expected session or a number of hours or days'],
+    ['session,1d,1d', 'is listed twice (entry #3)'],
+  ])('refuses KEY_LIFETIMES=%s', (value, rule) => {
+    expect(expectConfigError({ ...PRODUCTION, KEY_LIFETIMES: value }, 'KEY_LIFETIMES').message).toContain(rule);
+  });
+
+  it('parses a list on its own for the stores', () => {
+    expect(readKeyLifetimes('12h').map((lifetime) => lifetime.ms)).toEqual([12 * 3_600_000]);
+    expect(() => readKeyLifetimes('forever')).toThrow(/^KEY_LIFETIMES: /);
   });
 });

@@ -1,44 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import {
-  BUILT_IN_PROVIDER_IDS,
-  DEFAULT_KEY_POLICY,
-  GENERIC_KEY_FORMAT,
-  KEY_POLICIES,
-  PROVIDER_ID_PATTERN,
-  type KeyPolicy,
-} from '@byok/contracts';
+import { z } from 'zod';
 import { Secret } from '../common/secret';
-import { readRedisSettings, type RedisSettings } from './redis-config';
-import { type AuthConfig, type KeyLifetime, readAuthConfig, readEnvKeyGroups, readKeyLifetimes } from './auth-config';
-import { BUILT_IN_PROVIDERS, type ProviderCatalogEntry } from './provider-catalog';
-import { ConfigError } from './config-error';
+import { AUTH_SCHEMA, type AuthConfig, KEY_LIFETIMES, type KeyLifetime } from './auth-config';
 import {
+  BOOLEAN,
+  duration,
   type Env,
   type HostRule,
-  parseBoolean,
-  parseDuration,
-  parseEnum,
+  HTTP_PROTOCOLS,
+  integer,
+  list,
+  oneOf,
+  optional,
   parseHost,
-  parseInteger,
-  parseList,
-  parseOrigin,
-  parseUrl,
-  readSetting,
+  parseSettings,
+  refuse,
+  SECRET,
+  url,
+  withDefault,
 } from './config-parsers';
-import { providerEnvStem, SETTINGS } from './settings';
+import { BUILT_IN_PROVIDERS, OPENAI_COMPATIBLE_PROVIDERS, type ProviderConfig, readProvider } from './provider-catalog';
+import { readRedisSettings, REDIS_SETTINGS, type RedisSettings } from './redis-config';
+
+export type { ProviderConfig } from './provider-catalog';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export interface ProviderConfig extends ProviderCatalogEntry {
-  baseUrl: string;
-  envKeyVar: string;
-  envKey: Secret | null;
-  /** Only members of one of these groups may use the ENV key; null when every caller may. */
-  envKeyGroups: string[] | null;
-  policy: KeyPolicy;
-}
 
 export type TrustProxy = boolean | number | string[];
 
@@ -85,155 +73,27 @@ export interface AppConfig {
 }
 
 const MIN_SECRET_LENGTH = 32;
+const serverSecret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`).pipe(SECRET);
+const serverSecrets = list(z.array(serverSecret));
 
-const DEFAULTS = new Map(SETTINGS.map((setting) => [setting.name, setting.default]));
+const origin = url(HTTP_PROTOCOLS).transform((value, ctx) => {
+  const parsed = new URL(value);
+  if (parsed.pathname === '/' && !parsed.search && !parsed.hash && !parsed.username) return parsed.origin;
+  ctx.addIssue('an origin is scheme://host[:port] only');
+  return z.NEVER;
+});
 
-/** The setting's value, or its documented default (one source for code and docs). */
-function settingOrDefault(env: Env, name: string): string {
-  const value = readSetting(env, name) ?? DEFAULTS.get(name);
-  if (value === undefined || value === null) {
-    throw new ConfigError(name, 'has no value and no default');
-  }
-  return value;
-}
-
-export function loadConfig(env: Env): AppConfig {
-  const production = readSetting(env, 'NODE_ENV') === 'production';
-  const warnings: string[] = [];
-  const redis = readRedisSettings(env, (name) => settingOrDefault(env, name));
-  if (!redis.topology) {
-    warnings.push(
-      'REDIS_URL is not set (nor REDIS_SENTINELS or REDIS_CLUSTER_NODES): sessions and keys live in this process only; run a single instance, and set one of them to share them between instances.',
-    );
-  }
-  const idle = parseDuration('SESSION_IDLE_TIMEOUT', settingOrDefault(env, 'SESSION_IDLE_TIMEOUT'), 60_000);
-  const absolute = parseDuration(
-    'SESSION_ABSOLUTE_TIMEOUT',
-    settingOrDefault(env, 'SESSION_ABSOLUTE_TIMEOUT'),
-    60_000,
-  );
-  if (absolute < idle) {
-    throw new ConfigError('SESSION_ABSOLUTE_TIMEOUT', 'must not be shorter than SESSION_IDLE_TIMEOUT');
-  }
-  const trustProxy = parseTrustProxy(settingOrDefault(env, 'TRUST_PROXY'));
-  const auth = readAuthConfig(env, (name) => settingOrDefault(env, name));
-  if (auth.mode === 'proxy' && !Array.isArray(trustProxy)) {
-    throw new ConfigError(
-      'TRUST_PROXY',
-      "AUTH_MODE=proxy believes the identity headers only from the auth proxy: name its address or subnet (true or a hop count would let any client claim to be anyone)",
-    );
-  }
-  return {
-    production,
-    host: settingOrDefault(env, 'HOST'),
-    port: parseInteger('PORT', settingOrDefault(env, 'PORT'), 0, 65535),
-    redis,
-    sessionSecrets: readSecrets(env, 'SESSION_SECRET', production, warnings),
-    keystoreSecrets: readSecrets(env, 'KEYSTORE_SECRETS', production, warnings),
-    allowedOrigins: parseList(settingOrDefault(env, 'ALLOWED_ORIGINS')).map((origin) =>
-      parseOrigin('ALLOWED_ORIGINS', origin),
-    ),
-    allowedHosts: readAllowedHosts(env, production),
-    trustProxy,
-    sessionIdleTimeoutMs: idle,
-    sessionAbsoluteTimeoutMs: absolute,
-    logLevel: parseEnum('LOG_LEVEL', settingOrDefault(env, 'LOG_LEVEL'), LOG_LEVELS),
-    keyRateLimit: parseInteger('KEY_RATE_LIMIT', settingOrDefault(env, 'KEY_RATE_LIMIT'), 1, 100_000),
-    keyRateWindowMs: parseDuration('KEY_RATE_WINDOW', settingOrDefault(env, 'KEY_RATE_WINDOW'), 1000),
-    validateTimeoutMs: parseDuration('VALIDATE_TIMEOUT', settingOrDefault(env, 'VALIDATE_TIMEOUT'), 100),
-    chatFirstTokenTimeoutMs: parseDuration(
-      'CHAT_FIRST_TOKEN_TIMEOUT',
-      settingOrDefault(env, 'CHAT_FIRST_TOKEN_TIMEOUT'),
-      100,
-    ),
-    chatIdleTimeoutMs: parseDuration('CHAT_IDLE_TIMEOUT', settingOrDefault(env, 'CHAT_IDLE_TIMEOUT'), 100),
-    chatMaxStreams: parseInteger('CHAT_MAX_STREAMS', settingOrDefault(env, 'CHAT_MAX_STREAMS'), 1, 1000),
-    chatRateLimit: parseInteger('CHAT_RATE_LIMIT', settingOrDefault(env, 'CHAT_RATE_LIMIT'), 1, 1_000_000),
-    socketMaxPerSession: parseInteger('SOCKET_MAX_PER_SESSION', settingOrDefault(env, 'SOCKET_MAX_PER_SESSION'), 1, 10_000),
-    socketMaxPerAddress: parseInteger('SOCKET_MAX_PER_IP', settingOrDefault(env, 'SOCKET_MAX_PER_IP'), 1, 1_000_000),
-    requestBodyLimitBytes: parseInteger(
-      'REQUEST_BODY_LIMIT',
-      settingOrDefault(env, 'REQUEST_BODY_LIMIT'),
-      1024,
-      16 * 1024 * 1024,
-    ),
-    webRoot: settingOrDefault(env, 'WEB_ROOT'),
-    apiDocs: parseBoolean('API_DOCS', readSetting(env, 'API_DOCS') ?? String(!production)),
-    metricsPort: readSetting(env, 'METRICS_PORT') ? parseInteger('METRICS_PORT', readSetting(env, 'METRICS_PORT') ?? '', 1, 65535) : null,
-    metricsToken: readMetricsToken(env),
-    drainTimeoutMs: parseDuration('DRAIN_TIMEOUT', settingOrDefault(env, 'DRAIN_TIMEOUT'), 0),
-    auth,
-    keyLifetimes: readKeyLifetimes(settingOrDefault(env, 'KEY_LIFETIMES')),
-    providers: readProviders(env, auth.mode),
-    warnings,
-  };
-}
-
-function readSecrets(env: Env, name: string, production: boolean, warnings: string[]): Secret[] {
-  const raw = readSetting(env, name);
-  if (!raw) {
-    if (production) {
-      throw new ConfigError(name, 'is required when NODE_ENV=production');
-    }
-    warnings.push(
-      `${name} is not set: using an ephemeral secret, so sessions and stored keys are lost at restart and not shared between instances.`,
-    );
-    return [new Secret(randomBytes(32).toString('base64url'))];
-  }
-  const secrets = parseList(raw);
-  secrets.forEach((secret, index) => {
-    if (secret.length < MIN_SECRET_LENGTH) {
-      throw new ConfigError(name, `secret #${index + 1} is shorter than ${MIN_SECRET_LENGTH} characters`);
-    }
-  });
-  return secrets.map((secret) => new Secret(secret));
-}
-
-function readMetricsToken(env: Env): Secret | null {
-  const token = readSetting(env, 'METRICS_TOKEN');
-  if (!token) return null;
-  if (token.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError('METRICS_TOKEN', `must be at least ${MIN_SECRET_LENGTH} characters`);
-  }
-  return new Secret(token);
-}
+const hostRule = z.string().transform((entry, ctx): HostRule => {
+  const subdomains = entry.startsWith('.');
+  const host = parseHost(subdomains ? entry.slice(1) : entry);
+  if (host) return { ...host, subdomains };
+  ctx.addIssue('expected host names, IP addresses or .domain entries, each optionally with :port');
+  return z.NEVER;
+});
+const hostRules = list(z.array(hostRule));
 
 /** Development answers the loopback names only; production must say which names it serves. */
 const DEVELOPMENT_HOSTS = 'localhost,127.0.0.1,[::1]';
-
-function readAllowedHosts(env: Env, production: boolean): HostRule[] {
-  const raw = readSetting(env, 'ALLOWED_HOSTS');
-  if (!raw && production) {
-    throw new ConfigError('ALLOWED_HOSTS', 'is required when NODE_ENV=production: list the host names users open, e.g. chat.example.com');
-  }
-  return parseList(raw ?? DEVELOPMENT_HOSTS).map((entry) => {
-    const subdomains = entry.startsWith('.');
-    const host = parseHost(subdomains ? entry.slice(1) : entry);
-    if (!host) {
-      throw new ConfigError(
-        'ALLOWED_HOSTS',
-        `expected host names, IP addresses or .domain entries, each optionally with :port, got "${entry}"`,
-      );
-    }
-    return { ...host, subdomains };
-  });
-}
-
-function parseTrustProxy(value: string): TrustProxy {
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  if (/^\d+$/.test(value)) return parseInteger('TRUST_PROXY', value, 0, 100);
-  const entries = parseList(value);
-  for (const entry of entries) {
-    if (!isProxyAddress(entry)) {
-      throw new ConfigError(
-        'TRUST_PROXY',
-        `expected true, false, a hop count, or addresses/subnets (or loopback, linklocal, uniquelocal), got "${entry}"`,
-      );
-    }
-  }
-  return entries;
-}
 
 const NAMED_PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
@@ -246,89 +106,166 @@ function isProxyAddress(entry: string): boolean {
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
 
-interface CompatibleProviderInput {
-  id?: unknown;
-  name?: unknown;
-  baseUrl?: unknown;
-  apiKeyEnv?: unknown;
-  keyPrefix?: unknown;
-  keyRequired?: unknown;
-}
+/**
+ * Each form but the hop count aborts on a mismatch, so a number out of range reports its range
+ * and anything else the one rule below.
+ */
+const trustProxy = z.union(
+  [
+    z.enum(['true', 'false']).transform((value) => value === 'true'),
+    integer(0, 100),
+    list(z.array(z.string().refine(isProxyAddress, { abort: true }))),
+  ],
+  'expected true, false, a hop count, or addresses/subnets (or loopback, linklocal, uniquelocal)',
+);
 
-const SETTING = 'OPENAI_COMPATIBLE_PROVIDERS';
+const SERVER_SETTINGS = {
+  NODE_ENV: withDefault('development', z.string(), 'production makes missing secrets fatal.'),
+  HOST: withDefault('0.0.0.0', z.string(), 'Interface the HTTP server listens on.'),
+  PORT: withDefault('3000', integer(0, 65535), 'HTTP port.'),
+  SESSION_SECRET: optional(serverSecrets, 'Comma-separated secrets signing the session cookie, newest first (each at least 32 characters).'),
+  KEYSTORE_SECRETS: optional(serverSecrets, 'Comma-separated secrets encrypting stored keys, newest first (each at least 32 characters).'),
+  ALLOWED_ORIGINS: withDefault(
+    '',
+    list(z.array(origin)),
+    'Comma-separated extra origins allowed to call the API with cookies; same-origin is always allowed.',
+  ),
+  ALLOWED_HOSTS: optional(
+    hostRules,
+    'Comma-separated host names (or IP addresses) this server answers for, each optionally with :port; `.example.com` also allows its subdomains. Any other Host header gets 421. Required when NODE_ENV=production.',
+    `${DEVELOPMENT_HOSTS} (development only)`,
+  ),
+  TRUST_PROXY: withDefault('false', trustProxy, "Express 'trust proxy': false, true, a hop count, or comma-separated addresses/subnets."),
+  SESSION_IDLE_TIMEOUT: withDefault('2h', duration(60_000), 'A session unused this long ends.'),
+  SESSION_ABSOLUTE_TIMEOUT: withDefault('24h', duration(60_000), 'A session ends this long after it began, used or not.'),
+  LOG_LEVEL: withDefault('info', oneOf(LOG_LEVELS), 'fatal, error, warn, info, debug, trace or silent.'),
+  KEY_RATE_LIMIT: withDefault(
+    '20',
+    integer(1, 100_000),
+    'Key set/validate requests allowed per window: per signed-in person, per client IP without sign-in.',
+  ),
+  KEY_RATE_WINDOW: withDefault('1m', duration(1000), 'Window of KEY_RATE_LIMIT.'),
+  VALIDATE_TIMEOUT: withDefault('5s', duration(100), 'Time allowed for the provider call that validates a key.'),
+  CHAT_FIRST_TOKEN_TIMEOUT: withDefault('60s', duration(100), 'A chat stream fails with `timeout` if the first token takes longer.'),
+  CHAT_IDLE_TIMEOUT: withDefault('30s', duration(100), 'A chat stream fails with `timeout` if tokens stop for this long.'),
+  CHAT_MAX_STREAMS: withDefault(
+    '8',
+    integer(1, 1000),
+    'Concurrent chat streams per signed-in person (else per session, else per client IP), over every socket, instance and both transports.',
+  ),
+  CHAT_RATE_LIMIT: withDefault(
+    '60',
+    integer(1, 1_000_000),
+    'Chat streams a signed-in person (else a session, else a client IP) may start per minute, over both transports.',
+  ),
+  SOCKET_MAX_PER_SESSION: withDefault('16', integer(1, 10_000), 'Chat sockets one signed-in person (else one session) may hold open at once.'),
+  SOCKET_MAX_PER_IP: withDefault(
+    '256',
+    integer(1, 1_000_000),
+    'Chat sockets one client IP may hold open at once (many people may share one address behind a NAT).',
+  ),
+  WEB_ROOT: withDefault(
+    'dist/apps/web/browser',
+    z.string(),
+    'Folder of the built web app, served on the same origin; nothing is served when it has no index.html.',
+  ),
+  API_DOCS: optional(BOOLEAN, 'Serve the OpenAPI UI at /api/docs and its JSON at /api/docs-json.', 'true in development, false in production'),
+  KEY_LIFETIMES,
+  METRICS_PORT: optional(
+    integer(1, 65535),
+    'Serve Prometheus metrics at GET /metrics on this separate port (bind it to a private network). Unset, and without METRICS_TOKEN, there is no metrics endpoint.',
+  ),
+  METRICS_TOKEN: optional(
+    serverSecret,
+    'Serve GET /metrics on the main port too, to requests with `Authorization: Bearer <token>` (at least 32 characters); any other request gets 404.',
+  ),
+  DRAIN_TIMEOUT: withDefault(
+    '30s',
+    duration(0),
+    'On SIGTERM, how long running streams may finish before they are ended with the retryable server_draining.',
+  ),
+  REQUEST_BODY_LIMIT: withDefault('262144', integer(1024, 16 * 1024 * 1024), 'Largest accepted request body, in bytes.'),
+  OPENAI_COMPATIBLE_PROVIDERS,
+};
 
-type CompatibleProvider = ProviderCatalogEntry & { apiKeyEnv?: string };
+/** Every setting but the sign-in ones (AUTH_SCHEMA) and the per-provider ones. */
+export const BASE_SETTINGS = { ...SERVER_SETTINGS, ...REDIS_SETTINGS };
 
-function readCompatibleProviders(env: Env): CompatibleProvider[] {
-  const raw = readSetting(env, SETTING) ?? '[]';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ConfigError(SETTING, 'is not valid JSON');
-  }
-  if (!Array.isArray(parsed)) {
-    throw new ConfigError(SETTING, 'must be a JSON array of provider objects');
-  }
-  const seen = new Set<string>(BUILT_IN_PROVIDER_IDS);
-  return parsed.map((input: CompatibleProviderInput, index) => {
-    const where = `entry #${index + 1}`;
-    if (typeof input !== 'object' || input === null) {
-      throw new ConfigError(SETTING, `${where} is not an object`);
+const ENV_SCHEMA = z
+  .object(BASE_SETTINGS)
+  .and(AUTH_SCHEMA.transform((auth) => ({ auth })))
+  .transform((env, ctx) => {
+    const production = env.NODE_ENV === 'production';
+    if (production) {
+      for (const name of ['SESSION_SECRET', 'KEYSTORE_SECRETS'] as const) {
+        if (!env[name]) return refuse(ctx, name, 'is required when NODE_ENV=production');
+      }
+      if (!env.ALLOWED_HOSTS) {
+        return refuse(ctx, 'ALLOWED_HOSTS', 'is required when NODE_ENV=production: list the host names users open, e.g. chat.example.com');
+      }
     }
-    const { id, name, baseUrl, apiKeyEnv, keyPrefix, keyRequired } = input;
-    if (typeof id !== 'string' || !PROVIDER_ID_PATTERN.test(id)) {
-      throw new ConfigError(SETTING, `${where}: "id" must match ${PROVIDER_ID_PATTERN}`);
+    if (env.SESSION_ABSOLUTE_TIMEOUT < env.SESSION_IDLE_TIMEOUT) {
+      return refuse(ctx, 'SESSION_ABSOLUTE_TIMEOUT', 'must not be shorter than SESSION_IDLE_TIMEOUT');
     }
-    if (seen.has(id)) {
-      throw new ConfigError(SETTING, `${where}: provider id "${id}" is already taken`);
+    if (env.auth.mode === 'proxy' && !Array.isArray(env.TRUST_PROXY)) {
+      return refuse(
+        ctx,
+        'TRUST_PROXY',
+        'AUTH_MODE=proxy believes the identity headers only from the auth proxy: name its address or subnet (true or a hop count would let any client claim to be anyone)',
+      );
     }
-    seen.add(id);
-    if (typeof name !== 'string' || name.trim().length === 0 || name.length > 64) {
-      throw new ConfigError(SETTING, `${where}: "name" must be a non-empty string of at most 64 characters`);
+    const warnings: string[] = [];
+    const redis = readRedisSettings(env, ctx);
+    if (!redis.topology) {
+      warnings.push(
+        'REDIS_URL is not set (nor REDIS_SENTINELS or REDIS_CLUSTER_NODES): sessions and keys live in this process only; run a single instance, and set one of them to share them between instances.',
+      );
     }
-    if (typeof baseUrl !== 'string') {
-      throw new ConfigError(SETTING, `${where}: "baseUrl" must be a URL string`);
-    }
-    parseUrl(SETTING, baseUrl, ['http:', 'https:']);
-    if (keyPrefix !== undefined && (typeof keyPrefix !== 'string' || !/^[A-Za-z0-9_-]{1,12}$/.test(keyPrefix))) {
-      throw new ConfigError(SETTING, `${where}: "keyPrefix" must be 1-12 letters, digits, - or _`);
-    }
-    if (apiKeyEnv !== undefined && (typeof apiKeyEnv !== 'string' || !/^[A-Z][A-Z0-9_]{0,63}$/.test(apiKeyEnv))) {
-      throw new ConfigError(SETTING, `${where}: "apiKeyEnv" must be an environment variable name in capitals`);
-    }
-    if (keyRequired !== undefined && typeof keyRequired !== 'boolean') {
-      throw new ConfigError(SETTING, `${where}: "keyRequired" must be true or false`);
-    }
+    const secretsOrEphemeral = (name: 'SESSION_SECRET' | 'KEYSTORE_SECRETS'): Secret[] => {
+      const given = env[name];
+      if (given) return given;
+      warnings.push(
+        `${name} is not set: using an ephemeral secret, so sessions and stored keys are lost at restart and not shared between instances.`,
+      );
+      return [new Secret(randomBytes(32).toString('base64url'))];
+    };
     return {
-      id,
-      name: name.trim(),
-      family: 'openai-compatible',
-      defaultBaseUrl: baseUrl,
-      keyRequired: keyRequired ?? true,
-      keyFormat: { ...GENERIC_KEY_FORMAT, prefixes: keyPrefix ? [keyPrefix] : [] },
-      apiKeyEnv,
+      production,
+      host: env.HOST,
+      port: env.PORT,
+      redis,
+      sessionSecrets: secretsOrEphemeral('SESSION_SECRET'),
+      keystoreSecrets: secretsOrEphemeral('KEYSTORE_SECRETS'),
+      allowedOrigins: env.ALLOWED_ORIGINS,
+      allowedHosts: env.ALLOWED_HOSTS ?? hostRules.parse(DEVELOPMENT_HOSTS),
+      trustProxy: env.TRUST_PROXY,
+      sessionIdleTimeoutMs: env.SESSION_IDLE_TIMEOUT,
+      sessionAbsoluteTimeoutMs: env.SESSION_ABSOLUTE_TIMEOUT,
+      logLevel: env.LOG_LEVEL,
+      keyRateLimit: env.KEY_RATE_LIMIT,
+      keyRateWindowMs: env.KEY_RATE_WINDOW,
+      validateTimeoutMs: env.VALIDATE_TIMEOUT,
+      chatFirstTokenTimeoutMs: env.CHAT_FIRST_TOKEN_TIMEOUT,
+      chatIdleTimeoutMs: env.CHAT_IDLE_TIMEOUT,
+      chatMaxStreams: env.CHAT_MAX_STREAMS,
+      chatRateLimit: env.CHAT_RATE_LIMIT,
+      socketMaxPerSession: env.SOCKET_MAX_PER_SESSION,
+      socketMaxPerAddress: env.SOCKET_MAX_PER_IP,
+      requestBodyLimitBytes: env.REQUEST_BODY_LIMIT,
+      webRoot: env.WEB_ROOT,
+      apiDocs: env.API_DOCS ?? !production,
+      metricsPort: env.METRICS_PORT ?? null,
+      metricsToken: env.METRICS_TOKEN ?? null,
+      drainTimeoutMs: env.DRAIN_TIMEOUT,
+      auth: env.auth,
+      keyLifetimes: env.KEY_LIFETIMES,
+      catalog: [...Object.values(BUILT_IN_PROVIDERS), ...env.OPENAI_COMPATIBLE_PROVIDERS],
+      warnings,
     };
   });
-}
 
-function readProviders(env: Env, authMode: AuthConfig['mode']): ProviderConfig[] {
-  const catalog: CompatibleProvider[] = [...Object.values(BUILT_IN_PROVIDERS), ...readCompatibleProviders(env)];
-  return catalog.map(({ apiKeyEnv, ...entry }) => {
-    const stem = providerEnvStem(entry.id);
-    const envKeyVar = apiKeyEnv ?? `${stem}_API_KEY`;
-    const envKey = readSetting(env, envKeyVar);
-    const baseUrlSetting = `${stem}_BASE_URL`;
-    const baseUrl = readSetting(env, baseUrlSetting) ?? entry.defaultBaseUrl;
-    parseUrl(baseUrlSetting, baseUrl, ['http:', 'https:']);
-    const policySetting = `KEY_POLICY_${stem}`;
-    return {
-      ...entry,
-      baseUrl: baseUrl.replace(/\/+$/, ''),
-      envKeyVar,
-      envKey: envKey ? new Secret(envKey) : null,
-      envKeyGroups: readEnvKeyGroups(env, `KEY_ENV_GROUPS_${stem}`, authMode),
-      policy: parseEnum(policySetting, readSetting(env, policySetting) ?? DEFAULT_KEY_POLICY, KEY_POLICIES),
-    };
-  });
+export function loadConfig(env: Env): AppConfig {
+  const { catalog, ...config } = parseSettings(ENV_SCHEMA, env);
+  // The per-provider setting names follow from OPENAI_COMPATIBLE_PROVIDERS, so they are read second.
+  return { ...config, providers: catalog.map((entry) => readProvider(entry, config.auth.mode, env)) };
 }

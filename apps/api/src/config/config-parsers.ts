@@ -1,11 +1,60 @@
+import { z } from 'zod';
+import { Secret } from '../common/secret';
 import { ConfigError } from './config-error';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** What docs/configuration.md states of a setting. */
+export interface SettingDoc {
+  name: string;
+  default: string | null;
+  description: string;
+}
+
+/** The documentation of each setting's schema; settings.ts lists them for the docs check. */
+export const SETTING_DOCS = z.registry<Omit<SettingDoc, 'name'>>();
+
+/** Reads a setting's text; absence is decided by the wrappers below, never by the parser. */
+type Parser<T> = z.ZodType<T, string>;
+
+/** The docs state the same text the parser is given when the variable is absent. */
+export function withDefault<T>(fallback: string, parser: Parser<T>, description: string) {
+  return parser.prefault(fallback).register(SETTING_DOCS, { default: fallback, description });
+}
+
+/** Absent is allowed; `documentedDefault` says what absence means when the code decides it. */
+export function optional<T>(parser: Parser<T>, description: string, documentedDefault: string | null = null) {
+  return parser.optional().register(SETTING_DOCS, { default: documentedDefault, description });
+}
+
+/** Absent is an error, `reason` saying when the setting is needed. */
+export function required<T>(reason: string, parser: Parser<T>, description: string) {
+  return z.string({ error: reason }).pipe(parser).register(SETTING_DOCS, { default: null, description });
+}
+
 /** An unset or blank variable counts as absent, as shells and compose files often leave `FOO=`. */
-export function readSetting(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
+function presentSettings(env: Env): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).flatMap(([name, value]) => (value?.trim() ? [[name, value.trim()]] : [])));
+}
+
+/**
+ * Parses `env` with `schema`, whose keys are setting names (or keys that `names` maps to them).
+ * The first problem becomes the ConfigError; it says where inside a list or JSON setting
+ * (`(entry #2 "id")`) rather than quoting the value, which may be a secret.
+ */
+export function parseSettings<T>(schema: z.ZodType<T>, env: Env, names: Readonly<Record<string, string>> = {}): T {
+  const result = schema.safeParse(presentSettings(env));
+  if (result.success) return result.data;
+  const [{ path, message }] = result.error.issues;
+  const [key, ...inside] = path;
+  const where = inside.map((step) => (typeof step === 'number' ? `entry #${step + 1}` : `"${String(step)}"`)).join(' ');
+  throw new ConfigError(names[String(key)] ?? String(key), where ? `${message} (${where})` : message);
+}
+
+/** Records the problem of a rule spanning several settings, on the setting that must change. */
+export function refuse(ctx: z.RefinementCtx, setting: string, message: string): never {
+  ctx.addIssue({ code: 'custom', path: [setting], message });
+  return z.NEVER;
 }
 
 export function parseList(value: string): string[] {
@@ -15,66 +64,56 @@ export function parseList(value: string): string[] {
     .filter((item) => item.length > 0);
 }
 
-export function parseInteger(name: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value)) {
-    throw new ConfigError(name, `expected a whole number, got "${value}"`);
-  }
-  const parsed = Number(value);
-  if (parsed < min || parsed > max) {
-    throw new ConfigError(name, `expected a number from ${min} to ${max}, got ${parsed}`);
-  }
-  return parsed;
+/** A comma-separated setting, its entries checked by `entries`. */
+export function list<T>(entries: z.ZodType<T, string[]>) {
+  return z.string().transform(parseList).pipe(entries);
 }
 
+export function integer(min: number, max: number) {
+  const range = `expected a number from ${min} to ${max}`;
+  return z
+    .string()
+    .regex(/^\d+$/, { error: 'expected a whole number', abort: true })
+    .transform(Number)
+    .pipe(z.number().min(min, range).max(max, range));
+}
+
+const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Durations as `90s`, `30m`, `12h`, `7d` or plain seconds; returns milliseconds. */
-export function parseDuration(name: string, value: string, minMs: number): number {
-  const match = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(value);
-  if (!match) {
-    throw new ConfigError(name, `expected a duration such as 30m, 12h or 7d, got "${value}"`);
-  }
-  const ms = Number(match[1]) * DURATION_UNITS[match[2] ?? 's'];
-  if (ms < minMs) {
-    throw new ConfigError(name, `must be at least ${minMs / 1000}s, got "${value}"`);
-  }
-  return ms;
+/** Durations as `90s`, `30m`, `12h`, `7d` or plain seconds; gives milliseconds. */
+export function duration(minMs: number) {
+  return z
+    .string()
+    .transform((value, ctx) => {
+      const match = DURATION.exec(value);
+      if (!match) {
+        ctx.addIssue('expected a duration such as 30m, 12h or 7d');
+        return z.NEVER;
+      }
+      return Number(match[1]) * DURATION_UNITS[match[2] ?? 's'];
+    })
+    .pipe(z.number().min(minMs, `must be at least ${minMs / 1000}s`));
 }
 
-/** `secret`: the value may hold a password (REDIS_URL), so errors must not quote it. */
-export function parseUrl(name: string, value: string, protocols: readonly string[], secret = false): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(name, secret ? 'expected a URL' : `expected a URL, got "${value}"`);
-  }
-  if (!protocols.includes(url.protocol)) {
-    throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got "${url.protocol}"`);
-  }
-  return url;
+export const HTTP_PROTOCOLS = ['http:', 'https:'] as const;
+
+/** A URL with one of `protocols`, kept as the admin wrote it. */
+export function url(protocols: readonly string[]) {
+  return z
+    .string()
+    .refine((value) => URL.canParse(value), { error: 'expected a URL', abort: true })
+    .refine((value) => protocols.includes(new URL(value).protocol), `expected a ${protocols.join(' or ')} URL`);
 }
 
-export function parseOrigin(name: string, value: string): string {
-  const url = parseUrl(name, value, ['http:', 'https:']);
-  if (url.pathname !== '/' || url.search || url.hash || url.username) {
-    throw new ConfigError(name, `an origin is scheme://host[:port] only, got "${value}"`);
-  }
-  return url.origin;
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, `expected one of ${values.join(', ')}`);
 }
 
-export function parseBoolean(name: string, value: string): boolean {
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw new ConfigError(name, `expected true or false, got "${value}"`);
-}
+/** Text that may be a credential, wrapped so that no log line or message can print it. */
+export const SECRET = z.string().transform((value) => new Secret(value));
 
-export function parseEnum<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${value}"`);
-  }
-  return value as T;
-}
+export const BOOLEAN = z.stringbool({ truthy: ['true'], falsy: ['false'], case: 'sensitive', error: 'expected true or false' });
 
 /** One ALLOWED_HOSTS entry: a host name or IP literal, optionally a port, or `.domain` for it and its subdomains. */
 export interface HostRule {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { Secret } from '../common/secret';
-import { ConfigError } from './config-error';
-import { type Env, parseDuration, parseHost, parseInteger, parseList, parseUrl, readSetting } from './config-parsers';
+import { duration, integer, list, optional, parseHost, refuse, SECRET, url, withDefault } from './config-parsers';
 
 export interface RedisNode {
   host: string;
@@ -32,69 +32,94 @@ export interface RedisSettings {
   replicaAckTimeoutMs: number;
 }
 
+const NODES_RULE = 'expected host:port entries, comma-separated';
+
+const redisNode = z.string().transform((entry, ctx): RedisNode => {
+  const host = parseHost(entry);
+  if (!host || host.port === undefined) {
+    ctx.addIssue(NODES_RULE);
+    return z.NEVER;
+  }
+  return { host: host.hostname.replace(/^\[(.*)\]$/, '$1'), port: host.port };
+});
+const REDIS_NODES = list(z.array(redisNode).min(1, NODES_RULE));
+
+export const REDIS_SETTINGS = {
+  REDIS_URL: optional(
+    url(['redis:', 'rediss:']),
+    'redis:// or rediss:// URL of the shared session store; without it sessions live in this process only.',
+  ),
+  REDIS_TLS_CA_FILE: optional(z.string(), 'PEM file of the CA that signed the Redis servers’ certificates; turns TLS on for every topology.'),
+  REDIS_SENTINELS: optional(REDIS_NODES, 'Redis Sentinel: comma-separated host:port of the sentinels (instead of REDIS_URL).'),
+  REDIS_SENTINEL_NAME: optional(z.string(), 'Redis Sentinel: the name the sentinels monitor the primary under.'),
+  REDIS_SENTINEL_PASSWORD: optional(SECRET, 'Redis Sentinel: the sentinels’ own password, when they require one.'),
+  REDIS_CLUSTER_NODES: optional(REDIS_NODES, 'Redis Cluster: comma-separated host:port of some cluster nodes (instead of REDIS_URL).'),
+  REDIS_USERNAME: optional(z.string(), 'Sentinel or Cluster: the ACL user of the data nodes.'),
+  REDIS_PASSWORD: optional(SECRET, 'Sentinel or Cluster: the password of the data nodes (the primary and its replicas).'),
+  REDIS_REPLICA_ACKS: optional(
+    integer(0, 16),
+    'Replicas that must confirm a key set (WAIT) before it is acknowledged; when fewer answer in time the set fails with 503.',
+    '1 with Sentinel, else 0',
+  ),
+  REDIS_REPLICA_ACK_TIMEOUT: withDefault('1s', duration(10), 'How long a key set waits for the replicas of REDIS_REPLICA_ACKS.'),
+};
+
+type RedisEnv = z.output<z.ZodObject<typeof REDIS_SETTINGS>>;
+
 const TOPOLOGY_SETTINGS = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const;
 
-export function readRedisSettings(env: Env, defaults: (name: string) => string): RedisSettings {
-  const given = TOPOLOGY_SETTINGS.filter((name) => readSetting(env, name));
+/** The cross-setting rules: one topology at most, and only the companions that topology uses. */
+export function readRedisSettings(env: RedisEnv, ctx: z.RefinementCtx): RedisSettings {
+  const given = TOPOLOGY_SETTINGS.filter((name) => env[name] !== undefined);
   if (given.length > 1) {
-    throw new ConfigError(given[1], `set only one of ${TOPOLOGY_SETTINGS.join(', ')}: they name different Redis topologies`);
+    return refuse(ctx, given[1], `set only one of ${TOPOLOGY_SETTINGS.join(', ')}: they name different Redis topologies`);
   }
-  const topology = readTopology(env, given[0]);
-  const acks = readSetting(env, 'REDIS_REPLICA_ACKS');
+  const topology = readTopology(env, ctx);
   return {
     topology,
-    replicaAcks: acks ? parseInteger('REDIS_REPLICA_ACKS', acks, 0, 16) : topology?.kind === 'sentinel' ? 1 : 0,
-    replicaAckTimeoutMs: parseDuration('REDIS_REPLICA_ACK_TIMEOUT', defaults('REDIS_REPLICA_ACK_TIMEOUT'), 10),
+    replicaAcks: env.REDIS_REPLICA_ACKS ?? (topology?.kind === 'sentinel' ? 1 : 0),
+    replicaAckTimeoutMs: env.REDIS_REPLICA_ACK_TIMEOUT,
   };
 }
 
-function readTopology(env: Env, setting: (typeof TOPOLOGY_SETTINGS)[number] | undefined): RedisTopology | null {
-  if (setting === undefined) {
-    for (const name of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_PASSWORD', 'REDIS_USERNAME']) {
-      if (readSetting(env, name)) throw new ConfigError(name, `needs REDIS_SENTINELS or REDIS_CLUSTER_NODES`);
+function readTopology(env: RedisEnv, ctx: z.RefinementCtx): RedisTopology | null {
+  const { REDIS_URL: url, REDIS_SENTINELS: sentinels, REDIS_CLUSTER_NODES: nodes, REDIS_SENTINEL_NAME: name } = env;
+  if (url !== undefined) {
+    for (const companion of ['REDIS_PASSWORD', 'REDIS_USERNAME'] as const) {
+      if (env[companion] !== undefined) {
+        return refuse(ctx, companion, 'is part of REDIS_URL with a standalone Redis (redis://user:password@host)');
+      }
     }
-    return null;
+    const tlsCa = readCa(env, ctx);
+    const tls = new URL(url).protocol === 'rediss:' || tlsCa !== null;
+    return { kind: 'standalone', url, tls, auth: { username: null, password: null, tlsCa } };
   }
-  const value = readSetting(env, setting) ?? '';
-  if (setting === 'REDIS_URL') {
-    const url = parseUrl('REDIS_URL', value, ['redis:', 'rediss:'], true);
-    for (const name of ['REDIS_PASSWORD', 'REDIS_USERNAME']) {
-      if (readSetting(env, name)) throw new ConfigError(name, 'is part of REDIS_URL with a standalone Redis (redis://user:password@host)');
+  if (sentinels !== undefined) {
+    if (name === undefined) {
+      return refuse(ctx, 'REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS: the name the sentinels monitor the primary under');
     }
-    return { kind: 'standalone', url: value, tls: url.protocol === 'rediss:' || readCa(env) !== null, auth: { username: null, password: null, tlsCa: readCa(env) } };
+    return { kind: 'sentinel', sentinels, name, sentinelPassword: env.REDIS_SENTINEL_PASSWORD ?? null, auth: readAuth(env, ctx) };
   }
-  const nodes = parseList(value).map((entry) => readNode(setting, entry));
-  if (nodes.length === 0) throw new ConfigError(setting, 'expected host:port entries, comma-separated');
-  const auth = readAuth(env);
-  if (setting === 'REDIS_CLUSTER_NODES') {
-    if (readSetting(env, 'REDIS_SENTINEL_NAME')) throw new ConfigError('REDIS_SENTINEL_NAME', 'applies to REDIS_SENTINELS only');
-    return { kind: 'cluster', nodes, auth };
+  if (nodes !== undefined) {
+    if (name !== undefined) return refuse(ctx, 'REDIS_SENTINEL_NAME', 'applies to REDIS_SENTINELS only');
+    return { kind: 'cluster', nodes, auth: readAuth(env, ctx) };
   }
-  const name = readSetting(env, 'REDIS_SENTINEL_NAME');
-  if (!name) throw new ConfigError('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS: the name the sentinels monitor the primary under');
-  const sentinelPassword = readSetting(env, 'REDIS_SENTINEL_PASSWORD');
-  return { kind: 'sentinel', sentinels: nodes, name, sentinelPassword: sentinelPassword ? new Secret(sentinelPassword) : null, auth };
+  for (const companion of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_PASSWORD', 'REDIS_USERNAME'] as const) {
+    if (env[companion] !== undefined) return refuse(ctx, companion, 'needs REDIS_SENTINELS or REDIS_CLUSTER_NODES');
+  }
+  return null;
 }
 
-function readAuth(env: Env): RedisAuth {
-  const password = readSetting(env, 'REDIS_PASSWORD');
-  return { username: readSetting(env, 'REDIS_USERNAME') ?? null, password: password ? new Secret(password) : null, tlsCa: readCa(env) };
+function readAuth(env: RedisEnv, ctx: z.RefinementCtx): RedisAuth {
+  return { username: env.REDIS_USERNAME ?? null, password: env.REDIS_PASSWORD ?? null, tlsCa: readCa(env, ctx) };
 }
 
-function readCa(env: Env): string | null {
-  const path = readSetting(env, 'REDIS_TLS_CA_FILE');
-  if (!path) return null;
+/** Read only once a topology is set: the CA is of no use to the in-process store. */
+function readCa(env: RedisEnv, ctx: z.RefinementCtx): string | null {
+  if (env.REDIS_TLS_CA_FILE === undefined) return null;
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(env.REDIS_TLS_CA_FILE, 'utf8');
   } catch {
-    throw new ConfigError('REDIS_TLS_CA_FILE', 'cannot be read (expected a PEM file the API process may read)');
+    return refuse(ctx, 'REDIS_TLS_CA_FILE', 'cannot be read (expected a PEM file the API process may read)');
   }
-}
-
-function readNode(setting: string, entry: string): RedisNode {
-  const host = parseHost(entry);
-  if (!host || host.port === undefined) {
-    throw new ConfigError(setting, `expected host:port entries, got "${entry}"`);
-  }
-  return { host: host.hostname.replace(/^\[(.*)\]$/, '$1'), port: host.port };
 }

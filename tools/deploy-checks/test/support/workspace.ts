@@ -22,7 +22,7 @@ interface SettingsModule {
 
 /**
  * The API's own settings schema. Nx forbids importing an app's source from another project, so
- * the module is loaded at run time by path; it is plain data without imports.
+ * the module is loaded at run time by path (ts-jest compiles it and the config schemas it reads).
  */
 export function apiSettings(): SettingsModule {
   return require(join(ROOT, 'apps', 'api', 'src', 'config', 'settings.ts')) as SettingsModule;
