@@ -170,6 +170,19 @@ describe('ChatSession', () => {
     expect(restored.streaming()).toBe(false);
   });
 
+  it('keeps each question and answer once, so the kept conversation grows with its length, not its square', () => {
+    for (const question of ['First question?', 'Second question?', 'Third question?']) {
+      session.send(question, target);
+      server?.next({ type: 'delta', text: `An answer to ${question}` });
+      done();
+    }
+    const kept = sessionStorage.getItem('byok.chat.conversation') ?? '';
+
+    expect(started[2]?.messages).toHaveLength(5);
+    expect(kept.split('First question?').length - 1).toBe(2);
+    expect(kept.split('An answer to First question?').length - 1).toBe(1);
+  });
+
   it('shows an answer that was streaming when the page went away as interrupted, with its text, to be asked again', () => {
     session.send('Hello', target);
     server?.next({ type: 'delta', text: 'Half an' });

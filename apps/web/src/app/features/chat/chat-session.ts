@@ -39,8 +39,6 @@ export interface AssistantTurn {
   /** When the answer was asked for (epoch milliseconds), and how long it took once it ended. */
   readonly startedAt: number;
   readonly durationMs: number | null;
-  /** What was sent for this answer, so it can be asked again exactly. */
-  readonly messages: readonly ChatMessage[];
 }
 
 export type ChatTurn = UserTurn | AssistantTurn;
@@ -85,10 +83,11 @@ export class ChatSession {
     if (this.streaming()) {
       return;
     }
-    const messages = withinLimits([...history(this.turnsState()), { role: 'user', content: text }]);
-    const answer = this.newAnswer(target, messages);
-    this.turnsState.update((turns) => [...turns, { role: 'user', id: newStreamId(), text }, answer]);
-    this.start(answer);
+    const question: UserTurn = { role: 'user', id: newStreamId(), text };
+    const turns = [...this.turnsState(), question];
+    const answer = this.newAnswer(target);
+    this.turnsState.set([...turns, answer]);
+    this.start(answer, conversationUpTo(turns));
   }
 
   /** Stops the answer being written; the text so far stays, and it can be asked again. */
@@ -108,19 +107,19 @@ export class ChatSession {
   }
 
   /**
-   * Asks an answer again, in its place, with the conversation as it was when it was first asked;
-   * the turns after it stay. Works for any answer that has ended, not only a failed one.
+   * Asks an answer again, in its place, with the conversation up to its question; the turns after
+   * it stay. Works for any answer that has ended, not only a failed one.
    */
   retry(answerId: string): void {
-    const previous = this.turnsState().find(
-      (turn): turn is AssistantTurn => turn.role === 'assistant' && turn.id === answerId && turn.status !== 'streaming',
-    );
-    if (!previous || this.streaming()) {
+    const turns = this.turnsState();
+    const index = turns.findIndex((turn) => turn.id === answerId);
+    const previous = turns[index];
+    if (previous?.role !== 'assistant' || previous.status === 'streaming' || this.streaming()) {
       return;
     }
-    const again = this.newAnswer(previous, previous.messages);
-    this.turnsState.update((turns) => turns.map((turn) => (turn.id === answerId ? again : turn)));
-    this.start(again);
+    const again = this.newAnswer(previous);
+    this.turnsState.set(turns.map((turn) => (turn.id === answerId ? again : turn)));
+    this.start(again, conversationUpTo(turns.slice(0, index)));
   }
 
   /** Forgets the conversation, stopping any answer still being written. */
@@ -131,13 +130,8 @@ export class ChatSession {
     void this.announcer.announce('New chat started.', 'polite');
   }
 
-  private start(answer: AssistantTurn): void {
-    const request: ChatStartRequest = {
-      id: answer.id,
-      provider: answer.provider,
-      model: answer.model,
-      messages: [...answer.messages],
-    };
+  private start(answer: AssistantTurn, messages: ChatMessage[]): void {
+    const request: ChatStartRequest = { id: answer.id, provider: answer.provider, model: answer.model, messages };
     this.persist();
     this.active = this.socket.stream(request).subscribe((event) => this.apply(answer.id, event));
   }
@@ -188,7 +182,7 @@ export class ChatSession {
     );
   }
 
-  private newAnswer(target: ChatTarget, messages: readonly ChatMessage[]): AssistantTurn {
+  private newAnswer(target: ChatTarget): AssistantTurn {
     return {
       role: 'assistant',
       id: newStreamId(),
@@ -202,7 +196,6 @@ export class ChatSession {
       usage: null,
       startedAt: this.clock.now().getTime(),
       durationMs: null,
-      messages,
     };
   }
 
@@ -239,6 +232,19 @@ export function history(turns: readonly ChatTurn[]): ChatMessage[] {
     }
   }
   return messages;
+}
+
+/**
+ * What the provider is sent for the question that ends `turns`: the conversation before it, within
+ * the server's limits. Recomputed on each ask rather than kept with the answer, so the tab's
+ * storage grows with the conversation, not with its square.
+ */
+function conversationUpTo(turns: readonly ChatTurn[]): ChatMessage[] {
+  const question = turns.at(-1);
+  if (question?.role !== 'user') {
+    throw new Error('an answer follows its question');
+  }
+  return withinLimits([...history(turns.slice(0, -1)), { role: 'user', content: question.text }]);
 }
 
 /** Drops the oldest question and answer pairs until the request fits the server's limits. */

@@ -1,5 +1,5 @@
 import { Injectable, InjectionToken, inject } from '@angular/core';
-import { CHAT_ERROR_CODES, CHAT_ROLES, KEY_SOURCES } from '@byok/contracts';
+import { CHAT_ERROR_CODES, KEY_SOURCES } from '@byok/contracts';
 import * as z from 'zod/mini';
 import type { ChatTurn } from './chat-session';
 
@@ -10,8 +10,6 @@ export const TAB_STORAGE = new InjectionToken<Storage>('TAB_STORAGE', {
 });
 
 const STORAGE_KEY = 'byok.chat.conversation';
-
-const chatMessage = z.object({ role: z.enum(CHAT_ROLES), content: z.string() });
 
 const userTurn = z.object({ role: z.literal('user'), id: z.string(), text: z.string() });
 
@@ -34,7 +32,6 @@ const assistantTurn = z.object({
   usage: z.nullable(z.object({ inputTokens: z.optional(z.number()), outputTokens: z.optional(z.number()) })),
   startedAt: z.number(),
   durationMs: z.nullable(z.number()),
-  messages: z.array(chatMessage),
 });
 
 const storedConversation = z.object({
