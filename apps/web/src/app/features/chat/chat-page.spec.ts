@@ -142,6 +142,15 @@ describe('ChatPage', () => {
     http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini], lifetimes: SESSION_ONLY } satisfies ProviderKeysResponse);
   }
 
+  /** Asks, and the server answers in one delta with the session key. */
+  async function askAnswered(question: string, answer: string): Promise<void> {
+    await ask(question);
+    socket.delta(answer);
+    socket.done('session');
+    await stable();
+    flushKeysRefresh();
+  }
+
   afterEach(() => {
     sessionStorage.clear();
     http.verify();
@@ -444,11 +453,7 @@ describe('ChatPage', () => {
 
   it('Retry on a done answer asks the same conversation again, in its place', async () => {
     await loadPage();
-    await ask('One?');
-    socket.delta('1');
-    socket.done('session');
-    await stable();
-    flushKeysRefresh();
+    await askAnswered('One?', '1');
 
     byTestId('retry-answer')?.click();
     await stable();
@@ -465,11 +470,7 @@ describe('ChatPage', () => {
     const copy = vi.spyOn(TestBed.inject(Clipboard), 'copy').mockReturnValue(true);
     const announce = vi.spyOn(TestBed.inject(LiveAnnouncer), 'announce');
     await loadPage();
-    await ask('Code?');
-    socket.delta('Use `npm ci`.');
-    socket.done('session');
-    await stable();
-    flushKeysRefresh();
+    await askAnswered('Code?', 'Use `npm ci`.');
 
     byTestId('copy-answer')?.click();
     await stable();
@@ -481,11 +482,7 @@ describe('ChatPage', () => {
 
   it('keeps the conversation over a reload of the tab, and an answer cut off by it can be asked again', async () => {
     await loadPage();
-    await ask('One?');
-    socket.delta('1');
-    socket.done('session');
-    await stable();
-    flushKeysRefresh();
+    await askAnswered('One?', '1');
     await ask('Two?');
     socket.delta('Half');
     await stable();
