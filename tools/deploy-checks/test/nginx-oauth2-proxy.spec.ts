@@ -1,21 +1,19 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_ERROR_CODES, API_ROUTES } from '@byok/contracts';
 import {
-  CERT_SCRIPT,
   freePort,
   isPortOpen,
-  mainConfig,
   ManagedProcess,
   readTemplate,
   renderTemplate,
   waitFor,
 } from '@byok/cluster';
 import { httpsRequest } from './support/https-client';
+import { NginxPrefix } from './support/nginx-prefix';
 import {
   all,
   blockOf,
@@ -254,7 +252,7 @@ const SESSION_COOKIE = '__Host-byok-auth=alice-session';
 const FORGED = { 'x-forwarded-user': 'mallory', 'x-forwarded-email': 'mallory@evil.example', 'x-forwarded-groups': 'admins' };
 
 describeWithNginx('the sign-in template in a running nginx (fake oauth2-proxy and API on loopback)', () => {
-  let dir: string;
+  let prefix: NginxPrefix | undefined;
   let nginx: ManagedProcess;
   let api: Awaited<ReturnType<typeof recorder>>;
   let oauth2Proxy: Awaited<ReturnType<typeof recorder>>;
@@ -279,56 +277,41 @@ describeWithNginx('the sign-in template in a running nginx (fake oauth2-proxy an
       }
     });
     api = await recorder((_seen, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
-    dir = mkdtempSync(join(tmpdir(), 'byok-nginx-sign-in-'));
-    const asRoot = process.getuid?.() === 0;
-    // Root's nginx workers run as nobody, who must reach the web root under this directory.
-    if (asRoot) chmodSync(dir, 0o755);
-    execFileSync('bash', [join(ROOT, CERT_SCRIPT), join(dir, 'certs')], { stdio: 'ignore' });
-    for (const sub of ['logs', 'temp', 'web']) mkdirSync(join(dir, sub));
-    writeFileSync(join(dir, 'web', 'index.html'), '<!doctype html><title>BYOK chat</title>\n');
+    prefix = NginxPrefix.create('sign-in');
+    const web = join(prefix.dir, 'web');
+    mkdirSync(web);
+    writeFileSync(join(web, 'index.html'), '<!doctype html><title>BYOK chat</title>\n');
     const [httpsPort, httpPort] = [await freePort(), await freePort()];
-    const site = join(dir, 'byok.conf');
-    writeFileSync(
-      site,
+    const args = prefix.configure(
       renderTemplate(template, {
         ...vars,
         BYOK_API_SERVERS: `server 127.0.0.1:${api.port};`,
         BYOK_OAUTH2_PROXY_SERVER: `127.0.0.1:${oauth2Proxy.port}`,
         BYOK_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
         BYOK_HTTPS_LISTEN: `127.0.0.1:${httpsPort}`,
-        BYOK_TLS_CERT: join(dir, 'certs', 'tls.crt'),
-        BYOK_TLS_KEY: join(dir, 'certs', 'tls.key'),
-        BYOK_WEB_ROOT: join(dir, 'web'),
-        BYOK_ACCESS_LOG: join(dir, 'logs', 'access.log'),
-      }),
-    );
-    const conf = join(dir, 'nginx.conf');
-    writeFileSync(
-      conf,
-      mainConfig({
-        prefix: dir,
-        siteConfig: site,
-        mimeTypes: '/etc/nginx/mime.types',
-        user: asRoot ? 'nobody nogroup' : undefined,
+        BYOK_TLS_CERT: prefix.tlsCert,
+        BYOK_TLS_KEY: prefix.tlsKey,
+        BYOK_WEB_ROOT: web,
+        BYOK_ACCESS_LOG: prefix.accessLog,
       }),
     );
     nginx = ManagedProcess.start({
       name: 'nginx',
       command: 'nginx',
-      args: ['-p', dir, '-c', conf, '-e', join(dir, 'logs', 'error.log'), '-g', 'daemon off;'],
-      cwd: dir,
+      args: [...args, '-g', 'daemon off;'],
+      cwd: prefix.dir,
       env: { PATH: process.env['PATH'] },
-      logFile: join(dir, 'logs', 'nginx.out'),
+      logFile: join(prefix.dir, 'logs', 'nginx.out'),
     });
     await waitFor('nginx', () => isPortOpen(httpsPort), { timeoutMs: 10_000, process: nginx });
-    ca = readFileSync(join(dir, 'certs', 'tls.crt'), 'utf8');
+    ca = readFileSync(prefix.tlsCert, 'utf8');
     base = `https://127.0.0.1:${httpsPort}`;
   }, 30_000);
 
   afterAll(async () => {
     await nginx?.stop();
     await Promise.all([api, oauth2Proxy].map((fake) => fake && new Promise((resolve) => fake.server.close(resolve))));
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    prefix?.remove();
   });
 
   beforeEach(() => {
@@ -432,46 +415,27 @@ describeWithNginx('the sign-in template in a running nginx (fake oauth2-proxy an
 });
 
 describeWithNginx('nginx -t on the sign-in template', () => {
-  let dir: string;
+  let prefix: NginxPrefix;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'byok-nginx-t-sign-in-'));
-    execFileSync('bash', [join(ROOT, CERT_SCRIPT), join(dir, 'certs')], { stdio: 'ignore' });
-    mkdirSync(join(dir, 'logs'));
-    mkdirSync(join(dir, 'temp'));
+    prefix = NginxPrefix.create('t-sign-in');
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => prefix.remove());
 
-  const test = (overrides: Record<string, string>): { status: number | null; output: string } => {
-    const site = join(dir, 'byok.conf');
-    // nginx -t resolves upstream names and opens the certificate, so those point at local stand-ins.
-    writeFileSync(
-      site,
+  // nginx -t resolves upstream names and opens the certificate, so those point at local stand-ins.
+  const test = (overrides: Record<string, string>): { status: number | null; output: string } =>
+    prefix.syntaxCheck(
       renderTemplate(template, {
         ...vars,
         BYOK_API_SERVERS: vars['BYOK_API_SERVERS'].replace(/api-(\d+):3000/g, '127.0.0.1:300$1'),
         BYOK_OAUTH2_PROXY_SERVER: vars['BYOK_OAUTH2_PROXY_SERVER'].replace(/^oauth2-proxy:/, '127.0.0.1:'),
         BYOK_HTTP_LISTEN: '127.0.0.1:18080',
         BYOK_HTTPS_LISTEN: '127.0.0.1:18443',
-        BYOK_TLS_CERT: join(dir, 'certs', 'tls.crt'),
-        BYOK_TLS_KEY: join(dir, 'certs', 'tls.key'),
-        BYOK_ACCESS_LOG: join(dir, 'logs', 'access.log'),
+        BYOK_TLS_CERT: prefix.tlsCert,
+        BYOK_TLS_KEY: prefix.tlsKey,
+        BYOK_ACCESS_LOG: prefix.accessLog,
         ...overrides,
       }),
     );
-    const conf = join(dir, 'nginx.conf');
-    const asRoot = process.getuid?.() === 0;
-    writeFileSync(
-      conf,
-      mainConfig({
-        prefix: dir,
-        siteConfig: site,
-        mimeTypes: '/etc/nginx/mime.types',
-        user: asRoot ? 'nobody nogroup' : undefined,
-      }),
-    );
-    const result = spawnSync('nginx', ['-t', '-p', dir, '-c', conf, '-e', join(dir, 'logs', 'error.log')], { encoding: 'utf8' });
-    return { status: result.status, output: `${result.stdout}${result.stderr}` };
-  };
 
   it('accepts the config as the proxy container renders it (host names and paths mapped to this machine)', () => {
     const result = test({});

@@ -1,8 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { apiServers, CERT_SCRIPT, mainConfig, readTemplate, renderTemplate } from '@byok/cluster';
+import { spawnSync } from 'node:child_process';
+import { apiServers, readTemplate, renderTemplate } from '@byok/cluster';
 import { envOf, parseDockerfile, stage } from './support/dockerfile';
 import {
   all,
@@ -16,6 +13,7 @@ import {
   serverListening,
   type Directive,
 } from './support/nginx-conf';
+import { NginxPrefix } from './support/nginx-prefix';
 import { describeWithTool } from './support/required-tool';
 import { apiSettings, loadCompose, readText, ROOT } from './support/workspace';
 
@@ -122,29 +120,17 @@ const nginxAvailable = spawnSync('nginx', ['-v'], { stdio: 'ignore' }).status ==
 const describeWithNginx = describeWithTool('nginx', nginxAvailable, 'apt-get install nginx');
 
 describeWithNginx('nginx -t', () => {
-  let dir: string;
+  let prefix: NginxPrefix;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'byok-nginx-t-'));
-    execFileSync('bash', [join(ROOT, CERT_SCRIPT), join(dir, 'certs')], { stdio: 'ignore' });
-    mkdirSync(join(dir, 'logs'));
-    mkdirSync(join(dir, 'temp'));
+    prefix = NginxPrefix.create('t');
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => prefix.remove());
 
-  const test = (vars: Record<string, string>): { status: number | null; output: string } => {
-    const site = join(dir, 'byok.conf');
-    writeFileSync(site, renderTemplate(template, vars));
-    const conf = join(dir, 'nginx.conf');
-    const asRoot = process.getuid?.() === 0;
-    writeFileSync(
-      conf,
-      mainConfig({ prefix: dir, siteConfig: site, mimeTypes: '/etc/nginx/mime.types', user: asRoot ? 'nobody nogroup' : undefined }),
+  /** The template as the proxy container renders it, with the certificate and the log on this machine. */
+  const test = (vars: Record<string, string>): { status: number | null; output: string } =>
+    prefix.syntaxCheck(
+      renderTemplate(template, { ...vars, BYOK_TLS_CERT: prefix.tlsCert, BYOK_TLS_KEY: prefix.tlsKey, BYOK_ACCESS_LOG: prefix.accessLog }),
     );
-    const result = spawnSync('nginx', ['-t', '-p', dir, '-c', conf, '-e', join(dir, 'logs', 'error.log')], {
-      encoding: 'utf8',
-    });
-    return { status: result.status, output: `${result.stdout}${result.stderr}` };
-  };
 
   it('accepts the config as the proxy container renders it (API host names and paths mapped to this machine)', () => {
     // nginx -t resolves upstream names and opens the certificate, so those two point at local stand-ins.
@@ -153,9 +139,6 @@ describeWithNginx('nginx -t', () => {
       BYOK_API_SERVERS: composeVars['BYOK_API_SERVERS'].replace(/api-(\d+):3000/g, '127.0.0.1:300$1'),
       BYOK_HTTP_LISTEN: '127.0.0.1:18080',
       BYOK_HTTPS_LISTEN: '127.0.0.1:18443',
-      BYOK_TLS_CERT: join(dir, 'certs', 'tls.crt'),
-      BYOK_TLS_KEY: join(dir, 'certs', 'tls.key'),
-      BYOK_ACCESS_LOG: join(dir, 'logs', 'access.log'),
     });
     expect(result.output).toContain('syntax is ok');
     expect(result.output).not.toMatch(/\[warn\]|\[emerg\]/);
@@ -168,9 +151,6 @@ describeWithNginx('nginx -t', () => {
       BYOK_API_SERVERS: apiServers([]),
       BYOK_HTTP_LISTEN: '127.0.0.1:18080',
       BYOK_HTTPS_LISTEN: '127.0.0.1:18443',
-      BYOK_TLS_CERT: join(dir, 'certs', 'tls.crt'),
-      BYOK_TLS_KEY: join(dir, 'certs', 'tls.key'),
-      BYOK_ACCESS_LOG: join(dir, 'logs', 'access.log'),
     });
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/no servers are inside upstream/);
