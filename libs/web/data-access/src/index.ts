@@ -9,6 +9,7 @@ export { ProviderKeysClient } from './lib/provider-keys-client';
 export { ProviderModelsClient } from './lib/provider-models-client';
 export {
   CHAT_SOCKET_FACTORY,
+  CHAT_STREAM_ERROR_CODES,
   ChatSocket,
   chatSocketTarget,
   newStreamId,

@@ -1,5 +1,6 @@
 import { DestroyRef, Injectable, InjectionToken, inject, signal } from '@angular/core';
 import {
+  CHAT_ERROR_CODES,
   CHAT_NAMESPACE,
   type ChatClientToServerEvents,
   type ChatDoneEvent,
@@ -24,7 +25,8 @@ export const CHAT_SOCKET_FACTORY = new InjectionToken<ChatSocketFactory>('CHAT_S
 });
 
 /** The server's chat error codes, plus the failure only the client can see: a lost connection. */
-export type ChatStreamErrorCode = ChatErrorCode | 'disconnected';
+export const CHAT_STREAM_ERROR_CODES = [...CHAT_ERROR_CODES, 'disconnected'] as const;
+export type ChatStreamErrorCode = (typeof CHAT_STREAM_ERROR_CODES)[number];
 
 export interface ChatStreamError {
   readonly code: ChatStreamErrorCode;

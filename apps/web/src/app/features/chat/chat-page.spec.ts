@@ -226,9 +226,7 @@ describe('ChatPage', () => {
       { id: expect.any(String), provider: 'openai', model: 'gpt-4o', messages: [{ role: 'user', content: 'Say hello' }] },
     ]);
     expect(allText('user-message')).toEqual(['Say hello']);
-    const region = byTestId('assistant-message')?.closest('[aria-live]');
-    expect(region?.getAttribute('aria-live')).toBe('polite');
-    expect(region?.getAttribute('aria-busy')).toBe('true');
+    expect(byTestId('assistant-message')?.getAttribute('aria-busy')).toBe('true');
 
     socket.delta('Hel');
     await stable();
@@ -243,8 +241,9 @@ describe('ChatPage', () => {
     socket.done('session');
     await stable();
     expect(byTestId('credential-source')?.textContent?.trim()).toBe('via session key');
-    expect(region?.getAttribute('aria-busy')).toBe('false');
-    expect(announce).toHaveBeenCalledWith('Answer complete.', 'polite');
+    expect(byTestId('assistant-message')?.getAttribute('aria-busy')).toBe('false');
+    // Read out once, finished, as the page shows it; nothing was announced while it grew.
+    expect(announce.mock.calls).toEqual([['OpenAI: Hello, world!', 'polite']]);
     // The socket cannot renew the session cookie; a quiet HTTP refresh after each answer does.
     http.expectOne(API_ROUTES.providerKeys).flush({ providers: [openai, anthropic, gemini], lifetimes: SESSION_ONLY } satisfies ProviderKeysResponse);
   });
@@ -519,5 +518,65 @@ describe('ChatPage', () => {
     expect(document.activeElement).toBe(byTestId('chat-input'));
     await reloadPage();
     expect(byTestId('chat-empty')).not.toBeNull();
+  });
+
+  it('leaves Escape to the provider select and the model field, which close their lists with it', async () => {
+    await loadPage();
+    await ask('Tell me a long story');
+    socket.delta('Once upon');
+    await stable();
+
+    for (const id of ['provider-select', 'model-input']) {
+      const escape = new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true });
+      byTestId(id)?.dispatchEvent(escape);
+      await stable();
+    }
+
+    expect(socket.cancelled).toEqual([]);
+    expect(byTestId('stop-answer')).not.toBeNull();
+  });
+
+  it('leaves Escape to an IME composition, which it cancels', async () => {
+    await loadPage();
+    await ask('Tell me a long story');
+    const escape = new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true, isComposing: true });
+    byTestId('chat-input')?.dispatchEvent(escape);
+    await stable();
+
+    expect(socket.cancelled).toEqual([]);
+  });
+
+  it("puts focus in the composer after the answer's own Stop, and when the answer ends while its Stop has focus", async () => {
+    await loadPage();
+    await ask('One?');
+    byTestId('stop-answer')?.click();
+    await stable();
+    expect(document.activeElement).toBe(byTestId('chat-input'));
+
+    byTestId('retry-answer')?.click();
+    await stable();
+    byTestId('stop-answer')?.focus();
+    expect(document.activeElement).toBe(byTestId('stop-answer'));
+    socket.delta('1');
+    socket.done('session');
+    await stable();
+    flushKeysRefresh();
+
+    expect(byTestId('stop-answer')).toBeNull();
+    expect(document.activeElement).toBe(byTestId('chat-input'));
+  });
+
+  it('does not read out again the answers of a conversation restored after a reload', async () => {
+    await loadPage();
+    await askAnswered('One?', '1');
+    http.verify();
+    TestBed.resetTestingModule();
+    configure();
+    // Watched from before the reloaded page first renders.
+    const announce = vi.spyOn(TestBed.inject(LiveAnnouncer), 'announce');
+    await loadPage();
+
+    expect(allText('assistant-message')).toEqual(['1']);
+    expect(announce).not.toHaveBeenCalled();
   });
 });

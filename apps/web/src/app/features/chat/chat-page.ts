@@ -1,4 +1,16 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, computed, inject, signal, viewChild } from '@angular/core';
+import { DOCUMENT } from '@angular/common';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  DestroyRef,
+  Injector,
+  afterNextRender,
+  computed,
+  effect,
+  inject,
+  signal,
+  viewChild,
+} from '@angular/core';
 import { takeUntilDestroyed, toObservable, toSignal } from '@angular/core/rxjs-interop';
 import { FormControl, ReactiveFormsModule } from '@angular/forms';
 import { MatAutocomplete, MatAutocompleteTrigger } from '@angular/material/autocomplete';
@@ -17,7 +29,7 @@ import { ProviderKeysStore } from '../../core/provider-keys-store';
 import { openSettingsDialog } from '../settings/settings-dialog';
 import { ChatSession } from './chat-session';
 import { Composer } from './composer';
-import { MessageList } from './message-list';
+import { ANSWER_STOP_CLASS, MessageList } from './message-list';
 
 type ModelsState =
   | { readonly status: 'idle' }
@@ -54,7 +66,7 @@ const SOURCE_CAPTIONS: Record<KeySource, string> = {
   providers: [ChatSession],
   templateUrl: './chat-page.html',
   styleUrl: './chat-page.scss',
-  // Escape stops the answer from anywhere on the page; an open menu or dialog takes it first.
+  // Escape stops the answer from anywhere on the page but a list box (see stopOnEscape).
   host: { '(keydown.escape)': 'stopOnEscape($event)' },
 })
 export class ChatPage {
@@ -64,6 +76,8 @@ export class ChatPage {
   private readonly dialog = inject(MatDialog);
   protected readonly session = inject(ChatSession);
   private readonly composer = viewChild.required(Composer);
+  private readonly document = inject(DOCUMENT);
+  private readonly injector = inject(Injector);
 
   protected readonly providersState = this.store.state;
   protected readonly providers = this.store.providers;
@@ -115,6 +129,12 @@ export class ChatPage {
     this.watchModels()
       .pipe(takeUntilDestroyed())
       .subscribe(({ provider, state }) => this.showModels(provider, state));
+    // The answer's Stop button goes when the answer ends; focus on it would otherwise fall to the page.
+    effect(() => {
+      if (!this.session.streaming() && this.document.activeElement?.closest(`.${ANSWER_STOP_CLASS}`)) {
+        afterNextRender(() => this.composer().focusInput(), { injector: this.injector });
+      }
+    });
   }
 
   protected selectProvider(id: ProviderId): void {
@@ -142,12 +162,24 @@ export class ChatPage {
     this.composer().focusInput();
   }
 
+  protected stop(): void {
+    this.session.stop();
+    this.composer().focusInput();
+  }
+
+  /**
+   * A combobox (the provider select, the model field) owns Escape: it closes its list, and its
+   * overlay only hears the key after this handler, so the answer goes on. So does an IME
+   * composition, which Escape cancels.
+   */
   protected stopOnEscape(event: Event): void {
-    if (event.defaultPrevented || !this.session.streaming()) {
+    const target = event.target instanceof Element ? event.target : null;
+    const composing = event instanceof KeyboardEvent && event.isComposing;
+    if (event.defaultPrevented || composing || target?.closest('[role="combobox"]') || !this.session.streaming()) {
       return;
     }
     event.preventDefault();
-    this.session.stop();
+    this.stop();
   }
 
   protected openSettings(focusProvider: ProviderId | null = null): void {

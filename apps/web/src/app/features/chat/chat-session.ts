@@ -76,6 +76,8 @@ export class ChatSession {
     inject(DestroyRef).onDestroy(() => {
       window?.removeEventListener('pagehide', keepOnLeave);
       this.active?.unsubscribe();
+      // Leaving the chat page (not the tab) keeps the text of an answer cut off by it too.
+      this.persist();
     });
   }
 
@@ -117,9 +119,10 @@ export class ChatSession {
     if (previous?.role !== 'assistant' || previous.status === 'streaming' || this.streaming()) {
       return;
     }
+    const messages = conversationUpTo(turns.slice(0, index));
     const again = this.newAnswer(previous);
     this.turnsState.set(turns.map((turn) => (turn.id === answerId ? again : turn)));
-    this.start(again, conversationUpTo(turns.slice(0, index)));
+    this.start(again, messages);
   }
 
   /** Forgets the conversation, stopping any answer still being written. */
@@ -155,8 +158,7 @@ export class ChatSession {
           durationMs: this.elapsed(turn),
         }));
         this.persist();
-        // The answer region is aria-busy while it grows; this says once that it is complete.
-        void this.announcer.announce('Answer complete.', 'polite');
+        // The message list reads the finished answer out; nothing is announced while it grows.
         this.keys.refresh();
         break;
       case 'error':

@@ -1,5 +1,6 @@
 import { Injectable, InjectionToken, inject } from '@angular/core';
-import { CHAT_ERROR_CODES, KEY_SOURCES } from '@byok/contracts';
+import { KEY_SOURCES } from '@byok/contracts';
+import { CHAT_STREAM_ERROR_CODES } from '@byok/web/data-access';
 import * as z from 'zod/mini';
 import type { ChatTurn } from './chat-session';
 
@@ -24,7 +25,7 @@ const assistantTurn = z.object({
   credentialSource: z.nullable(z.enum(KEY_SOURCES)),
   error: z.nullable(
     z.object({
-      code: z.enum([...CHAT_ERROR_CODES, 'disconnected']),
+      code: z.enum(CHAT_STREAM_ERROR_CODES),
       message: z.string(),
       retryAfter: z.optional(z.number()),
     }),
@@ -54,7 +55,7 @@ export class ConversationStorage {
       return [];
     }
     const stored = storedConversation.safeParse(parseJson(raw));
-    if (!stored.success) {
+    if (!stored.success || !isConversation(stored.data.turns)) {
       // Written by another version of the app, or edited by hand: start afresh rather than guess.
       this.clear();
       return [];
@@ -70,16 +71,24 @@ export class ConversationStorage {
     try {
       this.storage.setItem(STORAGE_KEY, JSON.stringify({ version: 1, turns }));
     } catch (error: unknown) {
-      // A full quota must not break the chat: the conversation simply is not kept for a reload.
-      if (!(error instanceof DOMException)) {
+      if (!(error instanceof DOMException && error.name === 'QuotaExceededError')) {
         throw error;
       }
+      // A full quota must not break the chat: the conversation is not kept for a reload, and an
+      // older copy must not come back in its place.
+      this.clear();
     }
   }
 
   clear(): void {
     this.storage.removeItem(STORAGE_KEY);
   }
+}
+
+/** Every answer follows its question, and no two turns share an id. */
+function isConversation(turns: readonly ChatTurn[]): boolean {
+  const ids = new Set(turns.map((turn) => turn.id));
+  return ids.size === turns.length && turns.every((turn, index) => turn.role === 'user' || turns[index - 1]?.role === 'user');
 }
 
 function parseJson(raw: string): unknown {

@@ -24,6 +24,9 @@ const CREDENTIAL_CAPTIONS: Record<KeySource, string> = {
   none: 'without a key',
 };
 
+/** The answer's Stop button, which the page watches for focus as the answer ends. */
+export const ANSWER_STOP_CLASS = 'answer-stop';
+
 /** Errors a key in Settings can fix. */
 const KEY_ERRORS: readonly ChatStreamErrorCode[] = ['no_key', 'key_rejected'];
 
@@ -73,12 +76,19 @@ export class MessageList {
   private readonly announcer = inject(LiveAnnouncer);
   /** Follows the answer as it grows, unless the reader scrolled up to read something else. */
   private followLatest = true;
+  /**
+   * Answers already read out, or already finished when the list first rendered: a conversation
+   * restored after a reload is not read out again.
+   */
+  private readonly announced = new Set<string>();
+  private firstRender = true;
 
   protected readonly captions = CREDENTIAL_CAPTIONS;
   protected readonly usageCaption = usageCaption;
   protected readonly durationCaption = durationCaption;
   /** The answer copied last, whose button says so until another is copied. */
   protected readonly copiedId = signal<string | null>(null);
+  protected readonly stopClass = ANSWER_STOP_CLASS;
 
   constructor() {
     afterRenderEffect({
@@ -86,6 +96,7 @@ export class MessageList {
         this.turns();
         this.followLatestAnswer();
       },
+      read: () => this.announceFinished(this.turns()),
     });
   }
 
@@ -95,6 +106,21 @@ export class MessageList {
       const element = this.host.nativeElement;
       element.scrollTop = element.scrollHeight;
     }
+  }
+
+  /** Reads each newly finished answer out, politely, as the page shows it (rendered, not markdown). */
+  private announceFinished(turns: readonly ChatTurn[]): void {
+    for (const turn of turns) {
+      if (turn.role !== 'assistant' || turn.status !== 'done' || this.announced.has(turn.id)) {
+        continue;
+      }
+      this.announced.add(turn.id);
+      if (!this.firstRender) {
+        const shown = this.host.nativeElement.querySelector(`[data-answer-id="${turn.id}"] app-markdown-answer`);
+        void this.announcer.announce(`${turn.providerName}: ${shown?.textContent?.trim() ?? turn.text}`, 'polite');
+      }
+    }
+    this.firstRender = false;
   }
 
   protected fixableInSettings(code: ChatStreamErrorCode): boolean {
