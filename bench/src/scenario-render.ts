@@ -178,11 +178,19 @@ function p99(values: number[]): number {
 
 /**
  * About 16,000 characters (4,000 tokens at four characters each) of the markdown models write:
- * headings, paragraphs with inline code and links, lists, tables, quotes and fenced code.
+ * sections of headings, paragraphs with inline code and links, short lists, tables, quotes and
+ * fenced code; then one long list and one long table, each a single block the page must keep
+ * redrawing as it grows.
  */
 export function longMarkdownAnswer(): string {
+  const total = RENDER_TOKENS * 4;
+  const longList = Array.from({ length: 100 }, (_, index) => `- Item ${index + 1}: check the setting, then restart\n`).join('');
+  const longTable =
+    '| Instance | Region | Streams | Status |\n| --- | --- | --- | --- |\n' +
+    Array.from({ length: 100 }, (_, index) => `| api-${index + 1} | eu-west-${(index % 3) + 1} | ${index * 7} | ok |\n`).join('');
+  const tail = `\n## Checklist\n\n${longList}\n## Instances\n\n${longTable}`;
   const sections: string[] = [];
-  for (let index = 1; sections.join('').length < RENDER_TOKENS * 4; index += 1) {
+  for (let index = 1; sections.join('').length < total - tail.length; index += 1) {
     sections.push(
       `## Step ${index}: configure the service\n\n` +
         `This step sets up part ${index} of the deployment. Run \`npm ci\` first, then read the [guide](https://example.com/guide/${index}) ` +
@@ -195,6 +203,7 @@ export function longMarkdownAnswer(): string {
         '```\n\n',
     );
   }
-  return sections.join('').slice(0, RENDER_TOKENS * 4);
+  // Cut at a blank line, so the long list starts a block of its own.
+  const head = sections.join('').slice(0, total - tail.length);
+  return `${head.slice(0, head.lastIndexOf('\n\n') + 2)}${tail}`;
 }
-
