@@ -14,12 +14,17 @@ export interface MarkdownChange {
   readonly blocks: readonly Token[];
   /** How many of `blocks` are complete: more text cannot change them. The rest may still grow. */
   readonly complete: number;
+  /**
+   * The link reference definitions `blocks` were lexed with, as text. A `[label]` renders as a link
+   * or as text depending on them, so two blocks render alike when their raw text and this are equal.
+   */
+  readonly definitions: string;
 }
 
 /**
- * Lexes a growing markdown text so that each update costs the size of its last block, not of the
- * whole text. Every top-level block but the last is final (more text starts a new block after it),
- * so it is lexed once and kept; only the text from the start of the last block on is lexed again.
+ * Lexes a growing markdown text so that each update costs the size of its last blocks, not of the
+ * whole text. A block is lexed once it is complete and kept; only the text after the complete blocks
+ * is lexed again.
  */
 export class IncrementalMarkdown {
   /** The text of the previous update, or null when the next update must start from scratch. */
@@ -29,12 +34,6 @@ export class IncrementalMarkdown {
   private completeCount = 0;
   /** Reference definitions of the complete blocks, so a later `[text][ref]` still resolves. */
   private links: Links = Object.create(null);
-  private lexed = 0;
-
-  /** Characters handed to the lexer so far: what the incremental path keeps from growing as n². */
-  get lexedCharacters(): number {
-    return this.lexed;
-  }
 
   /** The next state of a text that is streaming in; a text that does not extend the last one starts over. */
   update(text: string): MarkdownChange {
@@ -43,15 +42,16 @@ export class IncrementalMarkdown {
       this.forget();
     }
     const from = this.completeCount;
-    const blocks = this.lex(source.slice(this.completeLength));
-    const complete = countCompleteBlocks(blocks);
+    const open = source.slice(this.completeLength);
+    const { blocks, definitions } = this.lex(open);
+    const complete = this.countCompleteBlocks(blocks, open);
     for (const block of blocks.slice(0, complete)) {
       this.completeLength += block.raw.length;
       this.remember(block);
     }
     this.completeCount += complete;
     this.previous = source;
-    return { from, blocks, complete };
+    return { from, blocks, complete, definitions };
   }
 
   /**
@@ -60,8 +60,8 @@ export class IncrementalMarkdown {
    */
   finish(text: string): MarkdownChange {
     this.forget();
-    const blocks = this.lex(normalizeNewlines(text));
-    return { from: 0, blocks, complete: blocks.length };
+    const { blocks, definitions } = this.lex(normalizeNewlines(text));
+    return { from: 0, blocks, complete: blocks.length, definitions };
   }
 
   private forget(): void {
@@ -71,12 +71,38 @@ export class IncrementalMarkdown {
     this.links = Object.create(null);
   }
 
-  private lex(source: string): Token[] {
-    this.lexed += source.length;
+  private lex(source: string): { blocks: Token[]; definitions: string } {
     const lexer = new Lexer({ ...MARKDOWN_OPTIONS });
     Object.assign(lexer.tokens.links, this.links);
     // A plain array: the list's `links` belong to this lexer run, not to the caller.
-    return [...lexer.lex(source)];
+    const blocks = [...lexer.lex(source)];
+    return { blocks, definitions: JSON.stringify(lexer.tokens.links) };
+  }
+
+  /**
+   * How many blocks at the start of `open` no more text can change. A partial last line is no
+   * evidence: `**Note:` after a list item lexes as a new block, yet once its line ends it is the
+   * item's lazy continuation, and `-` after a paragraph briefly splits the lines above it. So blocks
+   * are judged on the text up to its last line break, where every block but the last one that is not
+   * blank space is final (the last too when it is closed), and they count only where the whole open
+   * text lexes the same way.
+   */
+  private countCompleteBlocks(blocks: readonly Token[], open: string): number {
+    const candidates = lastContentIndex(blocks);
+    if (candidates <= 0) {
+      return 0;
+    }
+    const settled = this.lex(open.slice(0, open.lastIndexOf('\n') + 1)).blocks;
+    const last = lastContentIndex(settled);
+    // The blank space after a closed block is final too where the whole open text agrees: more of
+    // it would have lexed as one longer space.
+    const settledFinal = last >= 0 && isClosed(settled[last], settled.slice(last + 1)) ? settled.length : last;
+    const limit = Math.min(candidates, settledFinal);
+    let count = 0;
+    while (count < limit && settled[count].type === blocks[count].type && settled[count].raw === blocks[count].raw) {
+      count++;
+    }
+    return count;
   }
 
   private remember(block: Token): void {
@@ -91,24 +117,48 @@ function isDefinition(block: Token): block is Tokens.Def {
   return block.type === 'def';
 }
 
+/** Index of the last block that is not blank space, or -1. */
+function lastContentIndex(blocks: readonly Token[]): number {
+  let index = blocks.length - 1;
+  while (index >= 0 && blocks[index].type === 'space') {
+    index--;
+  }
+  return index;
+}
+
+/**
+ * Blocks that no following line can extend, even as the last one: a heading or a rule is one line,
+ * a fenced code block ends at its closing fence, and a paragraph, table, quote or definition at a
+ * blank line. (A list goes on after a blank line, and so does indented code.)
+ */
+function isClosed(block: Token, after: readonly Token[]): boolean {
+  switch (block.type) {
+    case 'heading':
+    case 'hr':
+      return true;
+    case 'code':
+      return (block as Tokens.Code).codeBlockStyle !== 'indented' && hasClosingFence(block.raw);
+    case 'paragraph':
+    case 'table':
+    case 'blockquote':
+    case 'def':
+      return /\n[ \t]*\n\s*$/.test(block.raw + after.map(({ raw }) => raw).join(''));
+    default:
+      return false;
+  }
+}
+
+/** The lexer runs an unclosed fence to the end of the text; a closed one ends on a fence like its first. */
+function hasClosingFence(raw: string): boolean {
+  const opening = /^ {0,3}(`{3,}|~{3,})/.exec(raw)?.[1];
+  const lines = raw.replace(/\n+$/, '').split('\n');
+  return opening !== undefined && lines.length > 1 && new RegExp(`^ {0,3}${opening}[~\`]* *$`).test(lines.at(-1) ?? '');
+}
+
 /**
  * The lexer's token offsets are in text whose line endings it has made `\n`; doing it first keeps
  * their lengths valid as offsets into ours.
  */
 function normalizeNewlines(text: string): string {
   return text.replace(/\r\n?/g, '\n');
-}
-
-/**
- * Every block before the last one that is not blank space. A list or an indented code block
- * followed only by blank lines can still continue (`- a\n\n- b` is one list), so trailing space
- * does not make the block before it final.
- */
-function countCompleteBlocks(blocks: readonly Token[]): number {
-  for (let index = blocks.length - 1; index >= 0; index--) {
-    if (blocks[index].type !== 'space') {
-      return index;
-    }
-  }
-  return 0;
 }

@@ -5,6 +5,7 @@ import {
   Component,
   DestroyRef,
   ElementRef,
+  ErrorHandler,
   PendingTasks,
   ViewEncapsulation,
   effect,
@@ -14,7 +15,8 @@ import {
 } from '@angular/core';
 import { CodeHighlighter } from './code-highlighter';
 import { IncrementalMarkdown, type MarkdownChange } from './incremental-markdown';
-import { CODE_BLOCK_CLASS, CODE_LANGUAGE_ATTRIBUTE, COPY_CODE_ATTRIBUTE, blockHtml } from './markdown-html';
+import { MarkdownDom, type PlacedPiece } from './markdown-dom';
+import { CODE_LANGUAGE_ATTRIBUTE, type HtmlPiece, blockPiece } from './markdown-html';
 import { MarkdownSanitizer } from './markdown-sanitizer';
 import { NEXT_FRAME } from './next-frame';
 
@@ -28,18 +30,24 @@ function codeToHighlight(element: HTMLElement): NodeListOf<HTMLElement> {
 
 /** One top-level markdown block on the page. */
 interface RenderedBlock {
-  /** The block's HTML before sanitising: an unchanged block keeps its DOM nodes. */
-  readonly html: string;
   readonly element: HTMLElement;
+  /** What the block's pieces put in `element`: an unchanged piece keeps its DOM nodes. */
+  placed: PlacedPiece;
   /** A complete block's code is highlighted; code still streaming in stays plain. */
   complete: boolean;
 }
 
 /**
  * An answer from a model, rendered as sanitised markdown. While it streams, it renders at most once
- * per animation frame and only its last block again, so the lexing and DOM work of a frame depends
- * on that block, not on the answer's length; when the stream ends, the whole text is rendered once
- * more as a finished document, keeping the nodes of every block that came out the same.
+ * per animation frame and only its last blocks again, and of those only the pieces that changed
+ * (see `HtmlPiece`), so the rendering, sanitising and DOM work of a frame depends on what arrived,
+ * not on the answer's length; when the stream ends, the whole text is rendered once more as a
+ * finished document, keeping the nodes of every piece that came out the same.
+ *
+ * Lexing is the one cost that grows with a long last block: a 250-item list is one block, lexed
+ * whole at every frame (about 2 ms for 19 KB), because whether it is loose, and where it ends,
+ * depends on all of it. That stays well inside a frame for the lists and tables models write, so
+ * frames are not skipped to save it: skipping would make every long answer arrive in jerks.
  */
 @Component({
   selector: 'app-markdown-answer',
@@ -68,13 +76,24 @@ export class MarkdownAnswer {
   private readonly pendingTasks = inject(PendingTasks);
   private readonly clipboard = inject(Clipboard);
   private readonly announcer = inject(LiveAnnouncer);
+  private readonly errorHandler = inject(ErrorHandler);
+  private readonly dom = new MarkdownDom(this.host.ownerDocument, this.sanitizer);
 
-  private readonly markdown = new IncrementalMarkdown();
+  private markdown = new IncrementalMarkdown();
   private blocks: RenderedBlock[] = [];
+  /**
+   * The text that could not be rendered as markdown, while the answer shows as plain text instead.
+   * Deep enough nesting (`> > > …`) overflows the lexer's stack; what extends that text has it too.
+   */
+  private unrenderable: string | null = null;
   private cancelFrame: (() => void) | null = null;
   /** Code that completed before highlight.js arrived. */
   private awaitingHighlight: HTMLElement[] = [];
-  private loadingHighlighter = false;
+  /**
+   * This answer waits for highlight.js. Not the loader's own state: the loader is shared by every
+   * answer, and each answer waiting for it highlights its own code when it arrives, once.
+   */
+  private awaitingHighlighter = false;
   private readonly copiedResets = new Set<ReturnType<typeof setTimeout>>();
 
   constructor() {
@@ -87,7 +106,7 @@ export class MarkdownAnswer {
         this.renderOnNextFrame();
       } else {
         this.cancelPendingFrame();
-        this.apply(this.markdown.finish(text));
+        this.render(text, (markdown) => markdown.finish(text));
       }
     });
     inject(DestroyRef).onDestroy(() => {
@@ -98,17 +117,17 @@ export class MarkdownAnswer {
 
   /** The single click listener for every copy button: the buttons are not part of a template. */
   protected copyCode(event: Event): void {
-    const button = event.target instanceof Element ? event.target.closest(`[${COPY_CODE_ATTRIBUTE}]`) : null;
-    const code = button?.closest(`.${CODE_BLOCK_CLASS}`)?.querySelector('code');
-    if (!button || !code || !this.host.contains(button)) {
+    const target = this.dom.copyTarget(event.target);
+    if (!target) {
       return;
     }
+    const { button, code } = target;
     const copied = this.clipboard.copy(code.textContent);
     void this.announcer.announce(copied ? 'Code copied' : 'The code could not be copied', 'polite');
     if (copied) {
-      button.textContent = 'Copied';
+      this.dom.showCopied(button, true);
       const reset = setTimeout(() => {
-        button.textContent = 'Copy';
+        this.dom.showCopied(button, false);
         this.copiedResets.delete(reset);
       }, COPIED_FEEDBACK_MS);
       this.copiedResets.add(reset);
@@ -124,7 +143,8 @@ export class MarkdownAnswer {
     const cancel = this.nextFrame(() => {
       this.cancelFrame = null;
       removeTask();
-      this.apply(this.markdown.update(this.text()));
+      const text = this.text();
+      this.render(text, (markdown) => markdown.update(text));
       this.rendered.emit();
     });
     this.cancelFrame = () => {
@@ -138,13 +158,51 @@ export class MarkdownAnswer {
     this.cancelFrame = null;
   }
 
-  private apply({ from, blocks, complete }: MarkdownChange): void {
+  /**
+   * Renders the answer as markdown or, when the text cannot be, as the plain text it is: an answer
+   * that is on screen however it is written, rather than an error at every frame and every reload
+   * (the conversation is kept). The error is still reported, once for each such text.
+   */
+  private render(text: string, lex: (markdown: IncrementalMarkdown) => MarkdownChange): void {
+    if (this.unrenderable !== null && text.startsWith(this.unrenderable)) {
+      this.showPlainText(text);
+      return;
+    }
+    if (this.unrenderable !== null) {
+      this.unrenderable = null;
+      this.host.replaceChildren();
+    }
+    try {
+      this.apply(lex(this.markdown));
+    } catch (error) {
+      this.unrenderable = text;
+      this.markdown = new IncrementalMarkdown();
+      this.blocks = [];
+      this.showPlainText(text);
+      this.errorHandler.handleError(error);
+    }
+  }
+
+  private showPlainText(text: string): void {
+    let paragraph = this.host.firstElementChild;
+    if (!paragraph?.classList.contains('markdown-plain')) {
+      paragraph = this.host.ownerDocument.createElement('p');
+      paragraph.className = 'markdown-plain';
+      this.host.replaceChildren(paragraph);
+    }
+    paragraph.textContent = text;
+  }
+
+  private apply({ from, blocks, complete, definitions }: MarkdownChange): void {
     const completedNow: HTMLElement[] = [];
     blocks.forEach((block, offset) => {
       const index = from + offset;
-      const html = blockHtml(block);
-      const current = this.blocks[index];
-      const rendered = current?.html === html ? current : this.insert(html, current);
+      const piece = blockPiece(block, definitions);
+      const rendered = this.blocks[index] ?? this.insert(piece);
+      if (rendered.placed.key !== piece.key) {
+        rendered.placed = this.dom.update(rendered.placed, piece, rendered.element);
+        rendered.complete = false;
+      }
       if (offset < complete && !rendered.complete) {
         rendered.complete = true;
         completedNow.push(rendered.element);
@@ -162,16 +220,11 @@ export class MarkdownAnswer {
     }
   }
 
-  private insert(html: string, replacing: RenderedBlock | undefined): RenderedBlock {
+  private insert(piece: HtmlPiece): RenderedBlock {
     const element = this.host.ownerDocument.createElement('div');
     element.className = 'markdown-block';
-    element.append(this.sanitizer.markdown(html));
-    if (replacing) {
-      replacing.element.replaceWith(element);
-    } else {
-      this.host.append(element);
-    }
-    return { html, element, complete: false };
+    this.host.append(element);
+    return { element, placed: this.dom.append(piece, element), complete: false };
   }
 
   private highlight(codeElements: readonly HTMLElement[]): void {
@@ -190,15 +243,15 @@ export class MarkdownAnswer {
 
   /** A failed load reaches the ErrorHandler (through `PendingTasks.run`); the next code block tries again. */
   private loadHighlighter(): void {
-    if (this.loadingHighlighter) {
+    if (this.awaitingHighlighter) {
       return;
     }
-    this.loadingHighlighter = true;
+    this.awaitingHighlighter = true;
     this.pendingTasks.run(async () => {
       try {
         await this.highlighter.load();
       } finally {
-        this.loadingHighlighter = false;
+        this.awaitingHighlighter = false;
       }
       // Code replaced or reset while highlight.js loaded is no longer part of this answer.
       const waiting = this.awaitingHighlight.filter((code) => this.host.contains(code));
