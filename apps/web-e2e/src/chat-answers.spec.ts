@@ -79,8 +79,8 @@ test.describe('answers in the browser', () => {
     });
     expect(XSS_CORPUS.length).toBeGreaterThanOrEqual(30);
     const answer = XSS_CORPUS.map((entry) => entry.markdown).join('\n\n---\n\n');
-    // Small chunks, so payloads arrive split across frames of the streaming render too.
-    fake.configure({ text: answer, chunkCount: Math.ceil(answer.length / 7) });
+    // Small chunks a few milliseconds apart, so payloads arrive split across frames of the streaming render too.
+    fake.configure({ text: answer, chunkCount: Math.ceil(answer.length / 7), chunkDelayMs: 2 });
 
     await askOpenAi(page, 'Say something dangerous');
     await answerDone(page);
@@ -151,6 +151,26 @@ test.describe('answers in the browser', () => {
     await expect(page.getByTestId('chat-empty')).toBeVisible();
     await page.reload();
     await expect(page.getByTestId('chat-empty')).toBeVisible();
+  });
+
+  test('a reload mid-answer keeps the text received so far, marked interrupted, and Retry asks again', async ({ fake, page }) => {
+    fake.configure({ chunkDelayMs: 100, chunkCount: 200 });
+    await askOpenAi(page, 'Tell me a long story');
+    const streaming = lastAnswer(page).getByTestId('assistant-message');
+    await expect(streaming).toContainText('Chunk 3 of 200');
+
+    await page.reload();
+
+    const interrupted = lastAnswer(page);
+    await expect(interrupted.getByTestId('chat-error')).toHaveText('The page was reloaded while this answer was being written. Retry to ask again.');
+    await expect(interrupted.getByTestId('assistant-message')).toContainText('Chunk 3 of 200');
+    const closed = await fake.waitForRequest((request) => request.endpoint === 'chat' && request.closedAt !== null, 10_000);
+    expect(closed.outcome).toBe('closed-by-client');
+
+    fake.configure({ chunkDelayMs: 0, chunkCount: 3 });
+    await interrupted.getByTestId('retry-answer').click();
+    await expect(lastAnswer(page).getByTestId('assistant-message')).toHaveText(fake.expectedText());
+    await expect(page.getByTestId('user-message')).toHaveText('Tell me a long story');
   });
 
   test('keyboard only: Enter sends, Escape stops the answer, and focus stays in the message box', async ({ fake, page }) => {
