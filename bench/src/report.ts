@@ -115,7 +115,8 @@ function renderChecks(render: RenderResult): TargetCheck[] {
   const tasks = (run: RenderRun): string => `${run.longTasks.overBudget} (longest ${ms(run.longTasks.maxMs)})`;
   const context = (run: RenderRun): string =>
     `${run.longTasks.count} long tasks in all, total blocking ${ms(run.longTasks.totalBlockingMs)}; ${run.frames.perSecond} frames/s while streaming, frame gap p99 / max ${ms(run.frames.gapP99Ms)} / ${ms(run.frames.gapMaxMs)}; ` +
-    `${run.updates.count} visible updates, gap p99 / max ${ms(run.updates.gapP99Ms)} / ${ms(run.updates.gapMaxMs)}; answer complete after ${ms(run.answerMs)} against the upstream's pacing of ${ms(run.pacedMs)}`;
+    `${run.updates.count} visible updates, gap p99 / max ${ms(run.updates.gapP99Ms)} / ${ms(run.updates.gapMaxMs)}; main thread busy ${ms(run.mainThread.busyMs)} (${run.mainThread.busyPercent} %), script ${ms(run.mainThread.scriptMs)}; ` +
+    `answer complete after ${ms(run.answerMs)} against the upstream's pacing of ${ms(run.pacedMs)}`;
   return [
     {
       id: 'render-long-tasks',
@@ -476,11 +477,12 @@ function renderResults(results: BenchResults, otherTargets: TargetCheck[]): stri
       `In the page: long tasks (PerformanceObserver, over ${results.render.longTaskMs} ms), animation frames, and each visible change of the answer (MutationObserver), from Send until the answer is complete.`,
     '',
     table(
-      ['Build', 'tasks over 50 ms (longest)', 'total blocking', 'frames/s', 'frame gap p99 / max', 'updates', 'update gap p99 / max', 'last token → on screen', 'answer time / pacing'],
+      ['Build', 'tasks over 50 ms (longest)', 'total blocking', 'main thread busy (script)', 'frames/s', 'frame gap p99 / max', 'updates', 'update gap p99 / max', 'last token → on screen', 'answer time / pacing'],
       results.render.runs.map((run) => [
         run.build,
         `${run.longTasks.overBudget} (${ms(run.longTasks.maxMs)})`,
         ms(run.longTasks.totalBlockingMs),
+        `${ms(run.mainThread.busyMs)}, ${run.mainThread.busyPercent} % (${ms(run.mainThread.scriptMs)})`,
         String(run.frames.perSecond),
         `${ms(run.frames.gapP99Ms)} / ${ms(run.frames.gapMaxMs)}`,
         String(run.updates.count),

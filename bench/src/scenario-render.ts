@@ -1,4 +1,4 @@
-import { chromium } from 'playwright-core';
+import { type CDPSession, chromium } from 'playwright-core';
 import { Latency, round } from './histogram';
 import { type ProbedProcess, startApi } from './processes';
 import type { Upstream } from './targets';
@@ -25,6 +25,11 @@ export interface RenderRun {
   updates: { count: number; gapP99Ms: number; gapMaxMs: number };
   /** From `chat:done` reaching the page to the answer's last change on screen. */
   finalRenderLagMs: number;
+  /**
+   * The renderer's main thread from Send to the end (Chromium's own counters over DevTools): time
+   * busy with tasks, and the part of it spent in script, each also as a share of the answer's time.
+   */
+  mainThread: { busyMs: number; scriptMs: number; busyPercent: number };
 }
 
 export interface RenderResult {
@@ -80,6 +85,9 @@ async function renderOnce(api: ProbedProcess, build: string, text: string): Prom
     if (!(await page.evaluate(() => (window as unknown as { __render: { calibrate(): Promise<boolean> } }).__render.calibrate()))) {
       throw new Error('this Chromium reports no long tasks (PerformanceObserver "longtask"); (f) cannot measure');
     }
+    const devtools = await page.context().newCDPSession(page);
+    await devtools.send('Performance.enable');
+    const before = await mainThreadSeconds(devtools);
     const sentAt = Date.now();
     await page.evaluate(() => (window as unknown as { __render: { start(): void } }).__render.start());
     await page.locator('[data-testid="send-button"]').click();
@@ -89,8 +97,11 @@ async function renderOnce(api: ProbedProcess, build: string, text: string): Prom
     // The last frames of the final render, then the figures.
     await page.waitForTimeout(500);
     const figures = await page.evaluate(() => (window as unknown as { __render: { stop(): PageFigures } }).__render.stop());
+    const after = await mainThreadSeconds(devtools);
+    const busyMs = round((after.task - before.task) * 1000);
+    const mainThread = { busyMs, scriptMs: round((after.script - before.script) * 1000), busyPercent: round((100 * busyMs) / answerMs, 1) };
     const answerChars = (await page.locator('[data-testid="assistant-message"]').textContent())?.length ?? 0;
-    return summarise(build, figures, answerMs, answerChars, text);
+    return { ...summarise(build, figures, answerMs, answerChars, text), mainThread };
   } finally {
     await browser.close();
   }
@@ -139,7 +150,14 @@ function observeRendering(): void {
   };
 }
 
-function summarise(build: string, figures: PageFigures, answerMs: number, answerChars: number, text: string): RenderRun {
+/** Chromium's cumulative seconds of main-thread tasks and of script in them, for the page's renderer. */
+async function mainThreadSeconds(devtools: CDPSession): Promise<{ task: number; script: number }> {
+  const { metrics } = await devtools.send('Performance.getMetrics');
+  const metric = (name: string): number => metrics.find((entry) => entry.name === name)?.value ?? 0;
+  return { task: metric('TaskDuration'), script: metric('ScriptDuration') };
+}
+
+function summarise(build: string, figures: PageFigures, answerMs: number, answerChars: number, text: string): Omit<RenderRun, 'mainThread'> {
   const doneAt = figures.doneAt ?? Number.POSITIVE_INFINITY;
   const streamingFrames = figures.frames.filter((time) => time <= doneAt);
   const streamingUpdates = figures.updates.filter((time) => time <= doneAt);
