@@ -114,7 +114,7 @@ function renderChecks(render: RenderResult): TargetCheck[] {
   const before = render.runs.length > 1 ? render.runs[0] : undefined;
   const tasks = (run: RenderRun): string => `${run.longTasks.overBudget} (longest ${ms(run.longTasks.maxMs)})`;
   const context = (run: RenderRun): string =>
-    `${run.longTasks.count} long tasks in all, total blocking ${ms(run.longTasks.totalBlockingMs)}; ${run.frames.perSecond} frames/s while streaming, frame gap p99 / max ${ms(run.frames.gapP99Ms)} / ${ms(run.frames.gapMaxMs)}; ` +
+    `${run.longTasks.count} long tasks in all${run.longTasks.each.length > 0 ? ` (${run.longTasks.each.map((task) => `${ms(task.durationMs)} at ${ms(task.atMs)}`).join(', ')} after Send)` : ''}, total blocking ${ms(run.longTasks.totalBlockingMs)}; ${run.frames.perSecond} frames/s while streaming, frame gap p99 / max ${ms(run.frames.gapP99Ms)} / ${ms(run.frames.gapMaxMs)}; ` +
     `${run.updates.count} visible updates, gap p99 / max ${ms(run.updates.gapP99Ms)} / ${ms(run.updates.gapMaxMs)}; main thread busy ${ms(run.mainThread.busyMs)} (${run.mainThread.busyPercent} %), script ${ms(run.mainThread.scriptMs)}; ` +
     `answer complete after ${ms(run.answerMs)} against the upstream's pacing of ${ms(run.pacedMs)}`;
   return [

@@ -18,7 +18,8 @@ export interface RenderRun {
   /** From Send to the answer shown complete, against the upstream's own pacing of its tokens. */
   answerMs: number;
   pacedMs: number;
-  longTasks: { count: number; overBudget: number; maxMs: number; totalBlockingMs: number };
+  /** `each`: when each one began, from Send, so one at the stream's end (the final render) shows as such. */
+  longTasks: { count: number; overBudget: number; maxMs: number; totalBlockingMs: number; each: Array<{ atMs: number; durationMs: number }> };
   /** Animation frames while the answer streamed: how often the page could paint. */
   frames: { perSecond: number; gapP99Ms: number; gapMaxMs: number };
   /** Visible updates of the answer while it streamed, and the longest wait between two. */
@@ -39,6 +40,7 @@ export interface RenderResult {
 }
 
 interface PageFigures {
+  startedAt: number;
   longTasks: Array<{ start: number; duration: number }>;
   frames: number[];
   updates: number[];
@@ -109,7 +111,7 @@ async function renderOnce(api: ProbedProcess, build: string, text: string): Prom
 
 /** Runs in the page before the app: long tasks, frames, and mutations of the answer, from start() to stop(). */
 function observeRendering(): void {
-  const state = { on: false, calibrated: false, longTasks: [] as Array<{ start: number; duration: number }>, frames: [] as number[], updates: [] as number[], doneAt: null as number | null };
+  const state = { on: false, calibrated: false, startedAt: 0, longTasks: [] as Array<{ start: number; duration: number }>, frames: [] as number[], updates: [] as number[], doneAt: null as number | null };
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       if (state.on) state.longTasks.push({ start: entry.startTime, duration: entry.duration });
@@ -141,11 +143,12 @@ function observeRendering(): void {
       }),
     start: () => {
       state.on = true;
+      state.startedAt = performance.now();
       requestAnimationFrame(frame);
     },
     stop: () => {
       state.on = false;
-      return { longTasks: state.longTasks, frames: state.frames, updates: state.updates, doneAt: state.doneAt };
+      return { startedAt: state.startedAt, longTasks: state.longTasks, frames: state.frames, updates: state.updates, doneAt: state.doneAt };
     },
   };
 }
@@ -177,6 +180,7 @@ function summarise(build: string, figures: PageFigures, answerMs: number, answer
       overBudget: durations.filter((duration) => duration > LONG_TASK_MS).length,
       maxMs: round(Math.max(0, ...durations)),
       totalBlockingMs: round(durations.reduce((sum, duration) => sum + Math.max(0, duration - LONG_TASK_MS), 0)),
+      each: figures.longTasks.map((task) => ({ atMs: round(task.start - figures.startedAt), durationMs: round(task.duration) })),
     },
     frames: { perSecond: spanSeconds > 0 ? round(streamingFrames.length / spanSeconds) : 0, gapP99Ms: p99(frameGaps), gapMaxMs: round(Math.max(0, ...frameGaps)) },
     updates: { count: streamingUpdates.length, gapP99Ms: p99(updateGaps), gapMaxMs: round(Math.max(0, ...updateGaps)) },
