@@ -31,11 +31,12 @@ describe('Redis Sentinel: a primary, a replica and three sentinels', () => {
     apis = [await ApiInstance.start(env), await ApiInstance.start(env)];
   });
 
+  // Two API instances, five Redis processes and the fake to close, on a busy machine.
   afterAll(async () => {
-    for (const api of apis ?? []) await api.close();
+    await Promise.all((apis ?? []).map((api) => api.close()));
     await fake?.stop();
     await redis?.destroy();
-  });
+  }, 90_000);
 
   /**
    * A new browser loads the app and sets its key through one instance; the outcome is the HTTP

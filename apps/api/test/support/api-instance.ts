@@ -17,6 +17,16 @@ export const TEST_SECRETS = {
 
 const NO_WEB_BUILD = join(tmpdir(), 'byok-tests-serve-no-web-app');
 
+/**
+ * A provider no test pointed at the fake upstream goes to a loopback port nothing listens on, never
+ * to its public API: test traffic stays on this machine (the connection is refused at once).
+ */
+const NO_PUBLIC_UPSTREAMS = {
+  OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+  ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',
+  GEMINI_BASE_URL: 'http://127.0.0.1:9',
+};
+
 /** A real API instance listening on a loopback port, with its logs captured. */
 export class ApiInstance {
   private constructor(
@@ -32,7 +42,7 @@ export class ApiInstance {
       if (name.endsWith('_API_KEY')) leakAudit.registerKey(value);
     }
     // API only unless a test asks for the web app: whether a build happens to be in dist/ must not change answers.
-    const config = loadConfig({ ...TEST_SECRETS, LOG_LEVEL: 'debug', WEB_ROOT: NO_WEB_BUILD, ...env });
+    const config = loadConfig({ ...TEST_SECRETS, ...NO_PUBLIC_UPSTREAMS, LOG_LEVEL: 'debug', WEB_ROOT: NO_WEB_BUILD, ...env });
     const logs = new LogCapture();
     leakAudit.event({ type: 'api-start', label: logs.auditLabel });
     // nestjs-pino keeps one process-wide logger for lines outside an HTTP request (socket
