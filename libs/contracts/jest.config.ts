@@ -1,6 +1,6 @@
 export default {
   displayName: 'contracts',
-  preset: '../../jest.preset.js',
+  testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   moduleFileExtensions: ['ts', 'js'],
 };

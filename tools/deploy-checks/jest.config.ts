@@ -1,6 +1,6 @@
 export default {
   displayName: 'deploy-checks',
-  preset: '../../jest.preset.js',
+  testEnvironment: 'node',
   rootDir: '.',
   roots: ['<rootDir>/test'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },

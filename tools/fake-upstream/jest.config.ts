@@ -1,6 +1,6 @@
 export default {
   displayName: 'fake-upstream',
-  preset: '../../jest.preset.js',
+  testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   moduleFileExtensions: ['ts', 'js'],
   testTimeout: 15_000,

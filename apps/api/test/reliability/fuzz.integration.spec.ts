@@ -15,7 +15,7 @@ import { ApiInstance } from '../support/api-instance';
 import { BrowserClient, type ClientResponse } from '../support/browser-client';
 import { type ChatSocket, connectChat } from '../support/chat-clients';
 import { rawRequest } from '../support/raw-http';
-import { closeClient, TestRedisServer } from '../support/redis-server';
+import { TestRedisServer } from '../support/redis-server';
 import {
   anyValue,
   chatStartBody,
@@ -77,7 +77,7 @@ describe('fuzzing every endpoint and socket event', () => {
   });
 
   afterAll(async () => {
-    if (inspector) await closeClient(inspector);
+    inspector?.disconnect();
     await api?.close();
     await fake?.stop();
     await redis?.destroy();

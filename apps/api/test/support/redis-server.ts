@@ -18,22 +18,6 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Ends a client and waits until its socket is closed: `disconnect()` returns before that, and on
- * a client whose connection already failed it starts a 2 s timer, to destroy a socket that is
- * gone, that nothing clears.
- */
-export async function closeClient(client: Redis): Promise<void> {
-  if (client.status === 'end') return;
-  if (client.status === 'reconnecting' || client.status === 'close') {
-    // Its socket is gone, so disconnect() would start that timer too: close it while Redis is up.
-    throw new Error(`closeClient: the client is waiting to reconnect to ${client.options.port}; close it before stopping its Redis`);
-  }
-  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
-  client.disconnect();
-  await ended;
-}
-
-/**
  * A real redis-server owned by one test file, on a free port, persisting with appendonly so a
  * stop and restart keeps its data as a production Redis with AOF would.
  */
@@ -100,7 +84,7 @@ export class TestRedisServer {
 
   /** Every key with its value as text, for scanning what the store holds. */
   async dump(): Promise<Map<string, string>> {
-    const client = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null });
+    const client = new Redis(this.url, { lazyConnect: true });
     await client.connect();
     try {
       const values = new Map<string, string>();
@@ -115,7 +99,7 @@ export class TestRedisServer {
       }
       return values;
     } finally {
-      await closeClient(client);
+      client.disconnect();
     }
   }
 
@@ -138,7 +122,7 @@ export class TestRedisServer {
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 50));
       } finally {
-        await closeClient(client);
+        client.disconnect();
       }
     }
     throw new Error('redis-server did not answer within 10 s');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { closeClient, freePort, TestRedisServer } from './redis-server';
+import { freePort, TestRedisServer } from './redis-server';
 
 const run = promisify(execFile);
 const SENTINEL_NAME = 'byok-test';
@@ -32,7 +32,7 @@ async function ask<T>(port: number, command: (client: Redis) => Promise<T>): Pro
     await client.connect();
     return await command(client);
   } finally {
-    await closeClient(client);
+    client.disconnect();
   }
 }
 

@@ -1,5 +1,0 @@
-import { failOnOpenHandles, type RunConfig } from './open-handles';
-
-export default function globalTeardown(globalConfig: RunConfig): Promise<void> {
-  return failOnOpenHandles(globalConfig);
-}
