@@ -1,6 +1,6 @@
 export default {
   displayName: 'contracts',
-  testEnvironment: 'node',
+  preset: '../../jest.preset.js',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   moduleFileExtensions: ['ts', 'js'],
 };

@@ -1,6 +1,6 @@
 export default {
   displayName: 'deploy-checks',
-  testEnvironment: 'node',
+  preset: '../../jest.preset.js',
   rootDir: '.',
   roots: ['<rootDir>/test'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },

@@ -1,6 +1,6 @@
 export default {
   displayName: 'fake-upstream',
-  testEnvironment: 'node',
+  preset: '../../jest.preset.js',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   moduleFileExtensions: ['ts', 'js'],
   testTimeout: 15_000,

@@ -5,7 +5,7 @@ import { ApiInstance } from './support/api-instance';
 import { BrowserClient } from './support/browser-client';
 import { type ChatSocket, connectChat, streamOverSocket, streamOverSse } from './support/chat-clients';
 import { rawRequest } from './support/raw-http';
-import { TestRedisServer } from './support/redis-server';
+import { closeClient, TestRedisServer } from './support/redis-server';
 import { providerUrls } from './reliability/reliability-helpers';
 
 const OPENAI_KEY = DEFAULT_KEYS.openai?.[0] ?? '';
@@ -199,7 +199,7 @@ describe('hardening from the black-box probe', () => {
         }
         expect(await inspector.keys('byok:rate:keys:*')).toHaveLength(3);
       } finally {
-        inspector.disconnect();
+        await closeClient(inspector);
         await limited.close();
         await ownRedis.destroy();
       }

@@ -11,7 +11,7 @@ import Redis from 'ioredis';
 import { ApiInstance } from './support/api-instance';
 import { BrowserClient, type ClientResponse } from './support/browser-client';
 import { type ChatSocket, connectChat, streamOverSocket, streamOverSse } from './support/chat-clients';
-import { TestRedisServer } from './support/redis-server';
+import { closeClient, TestRedisServer } from './support/redis-server';
 
 const OPENAI_KEY = DEFAULT_KEYS.openai?.[0] ?? '';
 const ANTHROPIC_KEY = DEFAULT_KEYS.anthropic?.[0] ?? '';
@@ -69,7 +69,7 @@ describe('keyring: one record per provider key', () => {
   });
 
   afterAll(async () => {
-    inspector?.disconnect();
+    if (inspector) await closeClient(inspector);
     await apiA?.close();
     await apiB?.close();
     await embedded?.close();

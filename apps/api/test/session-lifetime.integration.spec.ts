@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { ApiInstance } from './support/api-instance';
 import { BrowserClient } from './support/browser-client';
 import { connectChat, streamOverSocket } from './support/chat-clients';
-import { TestRedisServer } from './support/redis-server';
+import { closeClient, TestRedisServer } from './support/redis-server';
 
 const OPENAI_KEY = DEFAULT_KEYS.openai?.[0] ?? '';
 const HOUR = 3_600_000;
@@ -29,7 +29,7 @@ describe('session lifetime', () => {
   });
 
   afterAll(async () => {
-    inspector?.disconnect();
+    if (inspector) await closeClient(inspector);
     await api?.close();
     await fake?.stop();
     await redis?.destroy();

@@ -16,7 +16,7 @@ import { type ChatSocket, connectChat, streamOverSocket, streamOverSse } from '.
 import { signInWithoutBrowser } from './support/idp/browserless-sign-in';
 import { startTestIdp, type TestIdp, TEST_IDP_USERS } from '@byok/test-idp';
 import { leakAudit } from './support/leak-audit';
-import { freePort, TestRedisServer } from './support/redis-server';
+import { closeClient, freePort, TestRedisServer } from './support/redis-server';
 
 const ENV_OPENAI_KEY = 'sk-test-env-openai-for-eng-only-7c6b5a49';
 const BOB_OPENAI_KEY = 'sk-test-bob-own-openai-key-1f2e3d4c5b';
@@ -89,7 +89,7 @@ describe('sign-in with OpenID Connect (AUTH_MODE=oidc) against a real OpenID pro
     await apiB?.close();
     await idp?.close();
     await fake?.stop();
-    store?.disconnect();
+    if (store) await closeClient(store);
     await redis?.destroy();
   });
 

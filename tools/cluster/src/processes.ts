@@ -186,6 +186,7 @@ export class Reaper {
       detached: true,
       stdio: 'ignore',
     });
+    // It outlives this process by design (it acts when this process is gone), so it must not keep it alive.
     this.child.unref();
   }
 

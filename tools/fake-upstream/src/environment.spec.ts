@@ -105,7 +105,7 @@ describe('standalone process (src/main.ts)', () => {
 
   afterEach(async () => {
     const running = child;
-    if (running === null || running.exitCode !== null) return;
+    if (running === null || running.exitCode !== null || running.signalCode !== null) return;
     await new Promise((resolve) => {
       running.once('exit', resolve);
       running.kill('SIGTERM');

@@ -66,6 +66,8 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   // stdin stays open as the child's lifeline: it exits when the pipe closes, i.e. when this
   // process ends, however it ends.
   const child = spawn(process.execPath, [SERVER_SCRIPT, JSON.stringify(serverOptions)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // 'close' comes after 'exit', once the child's stdout and stderr pipes are closed too.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   // Until it listens, what it prints goes into the start error; afterwards it is passed on.
   let recentStderr = '';
   let listening = false;
@@ -79,7 +81,7 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     issuer = await waitForIssuer(child, () => recentStderr);
     listening = true;
   } catch (error) {
-    await stop(child);
+    await stop(child, closed);
     throw error;
   }
   return {
@@ -88,7 +90,7 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     clientSecret: TEST_IDP_CLIENT_SECRET,
     password: TEST_IDP_PASSWORD,
     users: TEST_IDP_USERS,
-    close: () => stop(child),
+    close: () => stop(child, closed),
   };
 }
 
@@ -121,13 +123,15 @@ function waitForIssuer(child: ChildProcess, stderr: () => string): Promise<strin
   });
 }
 
-/** SIGTERM, then SIGKILL after a grace period; resolves once the process is gone. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
+/** SIGTERM, then SIGKILL after a grace period; resolves once the process is gone and its pipes are closed. */
+async function stop(child: ChildProcess, closed: Promise<void>): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  }
   child.stdin?.destroy();
+  await closed;
 }

@@ -15,7 +15,7 @@ import { ApiInstance } from '../support/api-instance';
 import { BrowserClient, type ClientResponse } from '../support/browser-client';
 import { type ChatSocket, connectChat } from '../support/chat-clients';
 import { rawRequest } from '../support/raw-http';
-import { TestRedisServer } from '../support/redis-server';
+import { closeClient, TestRedisServer } from '../support/redis-server';
 import {
   anyValue,
   chatStartBody,
@@ -77,7 +77,7 @@ describe('fuzzing every endpoint and socket event', () => {
   });
 
   afterAll(async () => {
-    inspector?.disconnect();
+    if (inspector) await closeClient(inspector);
     await api?.close();
     await fake?.stop();
     await redis?.destroy();

@@ -18,6 +18,25 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * Ends a client and waits until its socket is closed: `disconnect()` returns before that, and on
+ * a client whose connection already failed it starts a 2 s timer, to destroy a socket that is
+ * gone, that nothing clears.
+ */
+export async function closeClient(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status === 'reconnecting' || client.status === 'close') {
+    // Its socket is gone, so disconnect() would start that timer too: close it while Redis is up.
+    throw new Error(`closeClient: the client is waiting to reconnect to ${client.options.port}; close it before stopping its Redis`);
+  }
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  client.disconnect();
+  await ended;
+}
+
+/** A dump reads a few hundred keys in milliseconds; one that takes this long is stuck. */
+const DUMP_DEADLINE_MS = 10_000;
+
+/**
  * A real redis-server owned by one test file, on a free port, persisting with appendonly so a
  * stop and restart keeps its data as a production Redis with AOF would.
  */
@@ -46,7 +65,7 @@ export class TestRedisServer {
   /** SIGTERM shuts down cleanly; SIGKILL is a crash (the AOF keeps every write Redis acknowledged). */
   async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const child = this.process;
-    if (!child || child.exitCode !== null) return;
+    if (!child || !isRunning(child)) return;
     this.process = null;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
@@ -55,7 +74,7 @@ export class TestRedisServer {
   }
 
   get running(): boolean {
-    return this.process !== null && this.process.exitCode === null;
+    return this.process !== null && isRunning(this.process);
   }
 
   async restart(): Promise<void> {
@@ -84,7 +103,7 @@ export class TestRedisServer {
 
   /**
    * The audit's dump, tried three times: a Sentinel test's teardown once waited forever on one
-   * (the cause is not known yet); each try has a connection and time limits of its own.
+   * (before dumps had a deadline; the cause was not found).
    */
   private async dumpWithRetries(): Promise<Map<string, string>> {
     for (let attempt = 1; ; attempt += 1) {
@@ -96,19 +115,15 @@ export class TestRedisServer {
     }
   }
 
-  /** Every key with its value as text, for scanning what the store holds. */
+  /** Every key with its value as text, for scanning what the store holds; it fails rather than wait past DUMP_DEADLINE_MS. */
   async dump(): Promise<Map<string, string>> {
-    // A dump never waits on a reconnection or on a reply that does not come: it fails, and says why.
-    const client = new Redis(this.url, {
-      lazyConnect: true,
-      connectTimeout: 5_000,
-      commandTimeout: 5_000,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
+    const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     client.on('error', () => undefined);
-    await client.connect();
+    // Whatever the dump waits on (the connection, a reply, a server still loading its data), ending
+    // the connection ends it: what is pending is rejected.
+    const deadline = setTimeout(() => client.disconnect(), DUMP_DEADLINE_MS);
     try {
+      await client.connect();
       const values = new Map<string, string>();
       for (const key of await client.keys('*')) {
         const type = await client.type(key);
@@ -121,7 +136,8 @@ export class TestRedisServer {
       }
       return values;
     } finally {
-      client.disconnect();
+      clearTimeout(deadline);
+      await closeClient(client);
     }
   }
 
@@ -134,7 +150,7 @@ export class TestRedisServer {
     this.process = child;
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+      if (!isRunning(child)) throw new Error(`redis-server exited (${child.exitCode ?? child.signalCode}) before answering`);
       const client = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       client.on('error', () => undefined);
       try {
@@ -144,11 +160,19 @@ export class TestRedisServer {
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 50));
       } finally {
-        client.disconnect();
+        await closeClient(client);
       }
     }
     throw new Error('redis-server did not answer within 10 s');
   }
+}
+
+/**
+ * Not yet exited. A process a signal ended has a `signalCode` and no `exitCode`: waiting for the
+ * 'exit' it has already emitted would wait forever.
+ */
+export function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
 }
 
 function filesUnder(dir: string): string[] {

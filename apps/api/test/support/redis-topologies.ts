@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { freePort, TestRedisServer } from './redis-server';
+import { closeClient, freePort, isRunning, TestRedisServer } from './redis-server';
 
 const run = promisify(execFile);
 const SENTINEL_NAME = 'byok-test';
@@ -32,7 +32,7 @@ async function ask<T>(port: number, command: (client: Redis) => Promise<T>): Pro
     await client.connect();
     return await command(client);
   } finally {
-    client.disconnect();
+    await closeClient(client);
   }
 }
 
@@ -76,7 +76,7 @@ class TestSentinel {
   }
 
   async stop(): Promise<void> {
-    if (this.process.exitCode === null) {
+    if (isRunning(this.process)) {
       await new Promise<void>((resolve) => {
         this.process.once('exit', () => resolve());
         this.process.kill('SIGTERM');

@@ -1,0 +1,5 @@
+import { type RunConfig, traceOpenHandles } from './open-handles';
+
+export default function globalSetup(globalConfig: RunConfig): void {
+  traceOpenHandles(globalConfig);
+}
