@@ -11,7 +11,7 @@ import { BrowserClient } from './support/browser-client';
 import { type ChatSocket, connectChat, type SseEvent, type StreamResult, streamOverSse } from './support/chat-clients';
 import { leakAudit } from './support/leak-audit';
 import { LogCapture } from './support/log-capture';
-import { freePort, TestRedisServer } from './support/redis-server';
+import { freePort, isRunning, TestRedisServer } from './support/redis-server';
 
 const DRAIN_TIMEOUT_MS = 1500;
 const CHUNK_DELAY_MS = 100;
@@ -292,7 +292,7 @@ describe('a real API process sent SIGTERM', () => {
 
   afterAll(async () => {
     for (const socket of sockets) socket.disconnect();
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child && isRunning(child)) child.kill('SIGKILL');
     await long.stop();
     await redis?.destroy();
   });
